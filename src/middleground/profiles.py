@@ -1,0 +1,150 @@
+"""Parameter profiles: the one place where every chapter's run size is set.
+
+Each chapter has a cell tagged ``parameters`` (papermill's convention) that holds ``profile`` and
+any knob a reader may want to turn, each defaulting to ``None``. The chapter then calls
+:func:`resolve`, which fills every ``None`` from the chosen profile and checks every value:
+
+- ``quick``: seconds per chapter; CI executes every chapter this way.
+- ``full``: the published book; minutes per chapter on a 2-core CPU.
+- ``gpu``: larger runs, for a machine with CUDA.
+
+With no profile given, the ``MIDDLEGROUND_PROFILE`` environment variable decides (that is how the
+strict test build runs ``quick``); failing that, ``gpu`` when CUDA is present and ``full`` otherwise.
+
+What this module does not do: run anything. It only declares sizes and validates them, so the
+runner can reject a bad ``-p name value`` before a kernel even starts.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+PROFILES = ("quick", "full", "gpu")
+PROFILE_ENV = "MIDDLEGROUND_PROFILE"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One chapter parameter: its type, what values are allowed, and its value per profile."""
+
+    kind: type
+    quick: Any
+    full: Any
+    gpu: Any
+    low: float | None = None  # inclusive bounds for numbers
+    high: float | None = None
+    choices: tuple | None = None
+    help: str = ""
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        lo = "-inf" if self.low is None else repr(self.low)
+        hi = "inf" if self.high is None else repr(self.high)
+        return f"{self.kind.__name__} in [{lo}, {hi}]"
+
+    def check(self, name: str, value: Any) -> Any:
+        """Return ``value`` (ints are accepted where floats are asked), or raise naming the rule."""
+        ok_type = isinstance(value, self.kind) and not (self.kind is int and isinstance(value, bool))
+        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok_type = float(value), True
+        if not ok_type:
+            raise ParameterError(
+                f"parameter {name!r} must be {self.allowed()}; got {value!r} "
+                f"of type {type(value).__name__}"
+            )
+        if self.choices is not None and value not in self.choices:
+            raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {value!r}")
+        if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+            raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {value!r}")
+        return value
+
+
+class ParameterError(ValueError):
+    """A profile or parameter value that a chapter cannot run with."""
+
+
+# Shared by every chapter: the seed of all random draws.
+_COMMON = {
+    "seed": Param(int, 0, 0, 0, low=0, high=2**31 - 1, help="seed of every random draw"),
+}
+
+# Chapter name (the file stem under chapters/) -> its parameters.
+CHAPTERS: dict[str, dict[str, Param]] = {
+    "intro": {
+        **_COMMON,
+        "steps": Param(int, 60, 400, 1500, low=1, high=100_000,
+                       help="optimisation steps per source for the teaser model"),
+        "n_embd": Param(int, 32, 64, 128, low=8, high=2048, help="width of the teaser model"),
+        "block_size": Param(int, 32, 64, 128, low=2, high=4096, help="context length in symbols"),
+        "batch_size": Param(int, 16, 32, 64, low=1, high=4096, help="sequences per step"),
+        "n_seeds": Param(int, 1, 3, 3, low=1, high=20, help="training runs per source"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class ChapterConfig:
+    """The resolved parameters of one chapter run, plus what produced them (for provenance)."""
+
+    chapter: str
+    profile: str
+    values: dict[str, Any]
+    overrides: dict[str, Any]
+    started: float = field(default_factory=time.time)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"chapter {self.chapter!r} has no parameter {name!r}") from None
+
+
+def default_profile() -> str:
+    """``$MIDDLEGROUND_PROFILE`` if set, else ``gpu`` with CUDA and ``full`` without."""
+    env = os.environ.get(PROFILE_ENV)
+    if env:
+        return check_profile(env, source=f"${PROFILE_ENV}")
+    import torch  # imported lazily: profile validation itself needs no torch
+
+    return "gpu" if torch.cuda.is_available() else "full"
+
+
+def check_profile(profile: Any, source: str = "profile") -> str:
+    if profile not in PROFILES:
+        raise ParameterError(
+            f"unknown {source} {profile!r}; allowed: {', '.join(PROFILES)} (or None for the default)"
+        )
+    return profile
+
+
+def parameters(chapter: str) -> dict[str, Param]:
+    try:
+        return CHAPTERS[chapter]
+    except KeyError:
+        raise ParameterError(
+            f"no parameters are declared for chapter {chapter!r}; known chapters: "
+            + ", ".join(sorted(CHAPTERS))
+        ) from None
+
+
+def resolve(chapter: str, profile: str | None = None, **given: Any) -> ChapterConfig:
+    """Fill a chapter's parameters from ``profile``, applying the non-``None`` ``given`` overrides.
+
+    Raises :class:`ParameterError` that names the parameter and its allowed values for an unknown
+    profile, an unknown parameter, or a value of the wrong type or outside its range.
+    """
+    spec = parameters(chapter)
+    profile = default_profile() if profile is None else check_profile(profile)
+    unknown = sorted(set(given) - set(spec))
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for chapter {chapter!r}; "
+            f"allowed: {', '.join(sorted(spec))}"
+        )
+    overrides = {k: spec[k].check(k, v) for k, v in given.items() if v is not None}
+    values = {k: overrides.get(k, getattr(p, profile)) for k, p in spec.items()}
+    return ChapterConfig(chapter=chapter, profile=profile, values=values, overrides=overrides)
