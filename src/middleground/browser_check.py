@@ -65,6 +65,14 @@ def _serve(directory: Path):
     return server
 
 
+_WAIT_FOR_MATHJAX = """async () => {
+  for (let i = 0; i < 50 && document.querySelector('div.math, span.math') &&
+       !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+}"""
+
 _INSPECT = """() => {
   const charts = Array.from(document.querySelectorAll('div.mg-chart'));
   const drawn = charts.filter(c => c.querySelector('svg.marks, canvas.marks, canvas'));
@@ -80,12 +88,29 @@ _INSPECT = """() => {
 }"""
 
 
+def _only_localhost(origin: str, report: PageReport):
+    """A route handler: let requests to the local server through, block and record the rest."""
+    host = urlparse(origin).netloc
+
+    def route(r):
+        if urlparse(r.request.url).netloc == host:
+            r.continue_()
+        else:
+            report.blocked.append(r.request.url)
+            r.abort()
+
+    return route
+
+
 def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
     from playwright.sync_api import sync_playwright
 
     html_dir = Path(html_dir).resolve()
+    # Redirect stubs (Jupyter Book writes index.html as one) are followed by the browser to a page
+    # that is checked in its own right.
     pages = sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
-                   if "_static" not in p.parts and "_sources" not in p.parts)
+                   if "_static" not in p.parts and "_sources" not in p.parts
+                   and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8", errors="replace")[:2000])
     if not pages:
         raise FileNotFoundError(f"no HTML pages under {html_dir}; build the book first")
     server = _serve(html_dir)
@@ -104,21 +129,15 @@ def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
                 report = PageReport(rel)
                 page = context.new_page()
 
-                def route(r, report=report):
-                    if urlparse(r.request.url).netloc == urlparse(origin).netloc:
-                        r.continue_()
-                    else:
-                        report.blocked.append(r.request.url)
-                        r.abort()
-
-                page.route("**/*", route)
+                page.route("**/*", _only_localhost(origin, report))
                 page.on("console", lambda m, report=report: m.type == "error" and
                         report.js_errors.append(f"console: {m.text}"))
                 page.on("pageerror", lambda e, report=report: report.js_errors.append(f"uncaught: {e}"))
                 page.on("requestfailed", lambda r, report=report: report.failed.append(
                     f"{r.url} ({r.failure})"))
                 page.goto(f"{origin}/{rel}", wait_until="load")
-                # Charts draw asynchronously and MathJax typesets after load: give both time.
+                # MathJax typesets after load, and charts draw asynchronously: wait for both.
+                page.evaluate(_WAIT_FOR_MATHJAX)
                 page.wait_for_timeout(settle_ms)
                 for key, value in page.evaluate(_INSPECT).items():
                     setattr(report, key, value)

@@ -38,7 +38,9 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
         if key not in seen:
             seen.add(key)
             unique.append(js)
-    context["script_files"] = unique
+    # In place: the list is the builder's own, and handlers that run later (sphinx.ext.mathjax)
+    # append to it.
+    scripts[:] = unique
 
 
 def setup(app):

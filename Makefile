@@ -1,0 +1,47 @@
+# The README's two commands: `make book` and `make test`. Each creates .venv from the pinned
+# requirements if it is missing or older than them, so both work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# No network here: the data layer reads corpora from a mirror folder when one is beside the project.
+ifneq ($(wildcard ../shared/data),)
+export MIDDLEGROUND_DATA_MIRROR ?= $(abspath ../shared/data)
+endif
+
+.PHONY: book test chapters browser-deps clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "== creating $(VENV) from requirements.txt"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+# The whole book at full size (or the gpu profile where CUDA is present) into _build/html.
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
+	@echo "== book written to _build/html/index.html"
+
+# Every test: unit tests, every chapter through papermill (quick), the strict build, the browser.
+test: $(STAMP) browser-deps
+	$(PY) -m pytest
+
+# Run chapters through papermill: make chapters ARGS="intro --profile quick -p steps 100"
+chapters: $(STAMP)
+	$(PY) -m middleground.runner $(ARGS)
+
+# Debian's chromium for the browser test, installed where it is missing and we can.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "== installing Debian's chromium for the browser test"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "chromium is missing and cannot be installed without root: apt-get install chromium" >&2; exit 1; fi; \
+	  $$SUDO apt-get install -y -q chromium >/dev/null 2>&1 || \
+	    { $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; }; \
+	}
+
+clean:
+	rm -rf _build
