@@ -125,7 +125,10 @@ class GPT(nn.Module):
         logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1))
+            # bf16 logits (CUDA autocast) are upcast for the loss; float64 stays float64.
+            flat = logits.view(-1, logits.size(-1))
+            flat = flat if flat.dtype == torch.float64 else flat.float()
+            loss = F.cross_entropy(flat, targets.reshape(-1))
         return logits, loss
 
     @torch.no_grad()
