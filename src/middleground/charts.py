@@ -83,7 +83,7 @@ def enable() -> None:
 def finish(chart: alt.TopLevelMixin, title: str, description: str, subtitle: str | None = None):
     """Give a chart its title and accessible description, and check axis titles and tooltips.
 
-    Raises ``ValueError`` when a positional axis lacks a title or the chart has no tooltip,
+    Raises ``ValueError`` when a quantitative axis lacks a title or the chart has no tooltip,
     so no figure of the book ships without labels.
     """
     if not title or not description:
@@ -93,7 +93,9 @@ def finish(chart: alt.TopLevelMixin, title: str, description: str, subtitle: str
     encodings = [layer.get("encoding", {}) for layer in layers]
     for enc in encodings:
         for channel in ("x", "y"):
-            if channel in enc and "field" in enc[channel] and not enc[channel].get("title"):
+            axis = enc.get(channel, {})
+            # a measured axis needs a title with units; a categorical one is labelled by its values
+            if axis.get("type") in ("quantitative", "temporal") and "field" in axis and not axis.get("title"):
                 raise ValueError(f"the {channel} axis of chart {title!r} needs a title with units")
     if not any("tooltip" in enc for enc in encodings):
         raise ValueError(f"chart {title!r} needs a tooltip on at least one layer")

@@ -57,3 +57,177 @@ def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: i
                                 "val_bits": row["val_loss"] * NATS_TO_BITS,
                                 "exact_h": h})
     return records, {"n_params": n_params, "alphabet": k, "model": model_cfg}
+
+
+# --- Part I ------------------------------------------------------------------------------------
+
+def matmul_share(params, cfg: GPTConfig, idx: np.ndarray, repeats: int) -> dict:
+    """Median wall time of the numpy forward, and of the same matmuls alone (same shapes, same data
+    type), replayed. Their ratio is the share of the forward spent in matrix multiplication."""
+    import time
+
+    from . import numpy_gpt
+
+    B, T = idx.shape
+    C, H, V = cfg.n_embd, cfg.n_head, cfg.vocab_size
+    D = C // H
+    shapes = []
+    for _ in range(cfg.n_layer):
+        shapes += [((B * T, C), (C, 3 * C)), ((B, H, T, D), (B, H, D, T)), ((B, H, T, T), (B, H, T, D)),
+                   ((B * T, C), (C, C)), ((B * T, C), (C, 4 * C)), ((B * T, 4 * C), (4 * C, C))]
+    shapes.append(((B * T, C), (C, V)))
+    rng = np.random.default_rng(0)
+    operands = [(rng.normal(size=a), rng.normal(size=b)) for a, b in shapes]
+
+    def median_time(fn):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times))
+
+    forward = median_time(lambda: numpy_gpt.forward(params, cfg, idx))
+    matmuls = median_time(lambda: [a @ b for a, b in operands])
+    return {"forward_s": forward, "matmul_s": matmuls, "share": matmuls / forward}
+
+
+def gradient_errors(trials: int, seed: int) -> list[dict]:
+    """Maximum relative error of each hand gradient against torch autograd (float64), over
+    ``trials`` random inputs and shapes, including batch 1 and sequence length 1."""
+    import torch
+    import torch.nn.functional as F
+
+    from . import calculus as c
+    from . import numpy_gpt
+    from .model import GPT
+
+    rng = np.random.default_rng(seed)
+
+    def rel(a, b):
+        b = b.detach().numpy() if hasattr(b, "detach") else b
+        return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+
+    def tt(x):
+        return torch.tensor(x, dtype=torch.float64, requires_grad=True)
+
+    worst: dict[str, float] = {}
+
+    def keep(name, err):
+        worst[name] = max(worst.get(name, 0.0), err)
+
+    for trial in range(trials):
+        B, T = [(1, 1), (1, 6), (4, 1), (3, 7)][trial % 4]
+        N, d = B * T, int(rng.integers(2, 9))
+        X, W, b, dY = rng.normal(size=(N, d)), rng.normal(size=(d, 5)), rng.normal(size=5), rng.normal(size=(N, 5))
+        _, cache = c.linear_forward(X, W, b)
+        grads = c.linear_backward(dY, cache)
+        tX, tW, tb = tt(X), tt(W), tt(b)
+        (tX @ tW + tb).backward(torch.tensor(dY))
+        keep("linear", max(rel(g, r.grad) for g, r in zip(grads, (tX, tW, tb))))
+
+        Z, y = 3 * rng.normal(size=(N, 7)), rng.integers(7, size=N)
+        _, cache = c.cross_entropy_forward(Z, y)
+        tZ = tt(Z)
+        F.cross_entropy(tZ, torch.tensor(y)).backward()
+        keep("softmax + cross-entropy", rel(c.cross_entropy_backward(1.0, cache), tZ.grad))
+
+        X3, g, be, dY3 = rng.normal(size=(B, T, d)), rng.normal(size=d), rng.normal(size=d), rng.normal(size=(B, T, d))
+        _, cache = c.layernorm_forward(X3, g, be)
+        grads = c.layernorm_backward(dY3, cache)
+        tX, tg, tb = tt(X3), tt(g), tt(be)
+        F.layer_norm(tX, (d,), tg, tb, eps=1e-5).backward(torch.tensor(dY3))
+        keep("layer norm", max(rel(gr, r.grad) for gr, r in zip(grads, (tX, tg, tb))))
+
+        _, cache = c.gelu_forward(X)
+        tX = tt(X)
+        F.gelu(tX).backward(torch.tensor(dY[:, :1].repeat(d, axis=1)))
+        keep("GELU (exact, erf)", rel(c.gelu_backward(dY[:, :1].repeat(d, axis=1), cache), tX.grad))
+
+        H = int(rng.integers(1, 4))
+        Q, K, V, dA = (rng.normal(size=(B, H, T, 4)) for _ in range(4))
+        _, cache = c.attention_forward(Q, K, V)
+        grads = c.attention_backward(dA, cache)
+        tQ, tK, tV = tt(Q), tt(K), tt(V)
+        F.scaled_dot_product_attention(tQ, tK, tV, is_causal=True).backward(torch.tensor(dA))
+        keep("causal multi-head attention", max(rel(gr, r.grad) for gr, r in zip(grads, (tQ, tK, tV))))
+
+        E = rng.normal(size=(5, d))
+        idx = rng.integers(5, size=(B, T))
+        idx.flat[0] = idx.flat[-1]  # a repeated token
+        dE = rng.normal(size=(B, T, d))
+        _, cache = c.embedding_forward(idx, E)
+        tE = tt(E)
+        F.embedding(torch.tensor(idx), tE).backward(torch.tensor(dE))
+        keep("embedding (repeated tokens)", rel(c.embedding_backward(dE, cache), tE.grad))
+
+        Wr = rng.normal(size=(d, d))
+        _, cache = c.linear_forward(X, Wr)
+        dXr = c.residual_backward(dY[:, :1].repeat(d, axis=1), c.linear_backward(dY[:, :1].repeat(d, axis=1), cache)[0])
+        tX = tt(X)
+        (tX + tX @ torch.tensor(Wr)).backward(torch.tensor(dY[:, :1].repeat(d, axis=1)))
+        keep("residual connection", rel(dXr, tX.grad))
+
+        cfg = GPTConfig(vocab_size=7, block_size=8, n_layer=2, n_head=2, n_embd=8)
+        torch.manual_seed(seed + trial)
+        model = GPT(cfg).double()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.2 * torch.randn_like(p))
+        params = numpy_gpt.from_torch(model)
+        ids, tgt = rng.integers(7, size=(B, T)), rng.integers(7, size=(B, T))
+        _, loss = model(torch.tensor(ids), torch.tensor(tgt))
+        loss.backward()
+        hand = numpy_gpt.to_torch_layout(numpy_gpt.loss_and_grads(params, cfg, ids, tgt)[1])
+        keep("whole GPT (every parameter)", max(rel(hand[n], p.grad) for n, p in model.named_parameters()))
+    return [{"component": k, "max_rel_error": v} for k, v in worst.items()]
+
+
+def train_numpy_and_torch(steps: int, n_layer: int, n_embd: int, block_size: int, batch_size: int,
+                          learning_rate: float, seed: int) -> tuple[list[dict], dict]:
+    """Train the numpy GPT and the torch GPT from identical weights on identical batches (float64).
+
+    Both use AdamW (betas 0.9/0.95, eps 1e-8, weight decay 0.1 on matrices only) at a constant
+    learning rate. Returns per-step losses of both and the final parameter differences.
+    """
+    import torch
+
+    from . import numpy_gpt
+    from .model import GPT
+
+    corpus = data.read_text("tinyshakespeare")
+    vocab = text.CharVocab.from_text(corpus)
+    train, _ = text.split(vocab.encode(corpus))
+    cfg = GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layer, n_head=2,
+                    n_embd=n_embd)
+    torch.manual_seed(seed)
+    model = GPT(cfg).double()
+    params = numpy_gpt.from_torch(model)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    betas, eps, wd = (0.9, 0.95), 1e-8, 0.1
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": wd},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=learning_rate, betas=betas, eps=eps)
+    state: dict = {}
+    rng = np.random.default_rng(seed)
+    records = []
+    for step in range(steps):
+        starts = rng.integers(len(train) - block_size, size=batch_size)
+        window = train[starts[:, None] + np.arange(block_size + 1)]
+        x, y = window[:, :-1], window[:, 1:]
+        np_loss, grads = numpy_gpt.loss_and_grads(params, cfg, x, y)
+        numpy_gpt.adamw_step(params, grads, state, lr=learning_rate, betas=betas, eps=eps,
+                             weight_decay=wd, decay=lambda name: params[name].ndim >= 2)
+        _, loss = model(torch.tensor(x), torch.tensor(y))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        records.append({"step": step + 1, "implementation": "numpy (by hand)", "loss": float(np_loss)})
+        records.append({"step": step + 1, "implementation": "torch (autograd)", "loss": loss.item()})
+    reference = numpy_gpt.to_torch_layout(params)
+    state_dict = {k: v for k, v in model.state_dict().items() if k != "lm_head.weight"}
+    abs_diff = max(float(np.abs(reference[k] - v.numpy()).max()) for k, v in state_dict.items())
+    scale = max(float(np.abs(v.numpy()).max()) for v in state_dict.values())
+    return records, {"max_abs_param_diff": abs_diff, "max_abs_param": scale,
+                     "n_params": model.num_params(), "vocab": len(vocab)}

@@ -83,6 +83,29 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "batch_size": Param(int, 16, 32, 64, low=1, high=4096, help="sequences per step"),
         "n_seeds": Param(int, 1, 3, 3, low=1, high=20, help="training runs per source"),
     },
+    "matmul": {
+        **_COMMON,
+        "n_layer": Param(int, 2, 4, 6, low=1, high=48, help="transformer blocks"),
+        "n_embd": Param(int, 64, 128, 384, low=8, high=4096, help="model width"),
+        "n_head": Param(int, 4, 4, 6, low=1, high=64, help="attention heads"),
+        "block_size": Param(int, 64, 64, 256, low=1, high=4096, help="context length"),
+        "batch_size": Param(int, 4, 12, 16, low=1, high=512, help="sequences in the timed batch"),
+        "repeats": Param(int, 3, 10, 10, low=1, high=1000, help="timing repetitions (median kept)"),
+    },
+    "calculus": {
+        **_COMMON,
+        "trials": Param(int, 3, 20, 50, low=1, high=10_000,
+                        help="random inputs per component in the gradient check"),
+    },
+    "backprop": {
+        **_COMMON,
+        "steps": Param(int, 15, 200, 400, low=1, high=100_000, help="training steps, numpy and torch"),
+        "n_layer": Param(int, 1, 2, 2, low=1, high=12, help="transformer blocks"),
+        "n_embd": Param(int, 16, 32, 64, low=8, high=512, help="model width"),
+        "block_size": Param(int, 16, 32, 64, low=2, high=512, help="context length"),
+        "batch_size": Param(int, 4, 8, 16, low=1, high=256, help="sequences per step"),
+        "learning_rate": Param(float, 3e-3, 3e-3, 3e-3, low=1e-6, high=1.0, help="AdamW step size"),
+    },
 }
 
 
