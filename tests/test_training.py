@@ -51,29 +51,36 @@ def test_config_and_input_errors():
         GPT(SMALL)(torch.zeros(1, 17, dtype=torch.long))
 
 
-def test_learning_rate_schedule():
-    tc = TrainConfig(steps=100, warmup_steps=10, learning_rate=1.0, min_lr_ratio=0.1)
-    assert lr_at(0, tc) == pytest.approx(0.1) and lr_at(9, tc) == pytest.approx(1.0)
-    assert lr_at(99, tc) == pytest.approx(0.1, abs=1e-3)
-    assert all(lr_at(s, tc) >= lr_at(s + 1, tc) for s in range(10, 99))
+def test_learning_rate_schedule_is_nanogpts():
+    tc = TrainConfig(max_iters=100, warmup_iters=9, learning_rate=1.0, min_lr=0.1)
+    assert lr_at(0, tc) == pytest.approx(0.1) and lr_at(8, tc) == pytest.approx(0.9)
+    assert lr_at(9, tc) == pytest.approx(1.0)  # the cosine starts at the peak
+    assert lr_at(100, tc) == pytest.approx(0.1) and lr_at(500, tc) == 0.1  # then flat at min_lr
+    halfway = 9 + (100 - 9) / 2
+    assert lr_at(int(halfway), tc) == pytest.approx(0.55, abs=0.02)
+    assert all(lr_at(s, tc) >= lr_at(s + 1, tc) for s in range(9, 120))
 
 
 def test_training_is_deterministic_per_seed():
     rng = np.random.default_rng(0)
     x = IID.uniform(12).sample(5000, rng)
-    tc = TrainConfig(steps=5, batch_size=4, eval_interval=5, eval_iters=2, seed=3)
-    _, h1 = fit(SMALL, tc, x[:4000], x[4000:])
-    _, h2 = fit(SMALL, tc, x[:4000], x[4000:])
+    tc = TrainConfig(max_iters=5, batch_size=4, eval_interval=5, eval_iters=2, seed=3)
+    h1 = fit(SMALL, tc, x[:4000], x[4000:]).history
+    h2 = fit(SMALL, tc, x[:4000], x[4000:]).history
     assert [r["val_loss"] for r in h1] == [r["val_loss"] for r in h2]
-    assert [r["train_loss"] for r in h1[1:]] == [r["train_loss"] for r in h2[1:]]
+    assert [r["train_loss"] for r in h1] == [r["train_loss"] for r in h2]
+    h3 = fit(SMALL, TrainConfig(max_iters=5, batch_size=4, eval_interval=5, eval_iters=2, seed=4),
+             x[:4000], x[4000:]).history
+    assert h3[-1]["val_loss"] != h1[-1]["val_loss"]  # and the seed matters
 
 
 def test_noise_cannot_be_learned_below_its_entropy_rate():
     """Held-out loss on iid uniform noise stays at ln(k) nats: the exact entropy rate."""
     rng = np.random.default_rng(0)
     source = IID.uniform(12)
-    tc = TrainConfig(steps=60, batch_size=16, eval_interval=60, eval_iters=8)
-    _, hist = fit(SMALL, tc, source.sample(20_000, rng), source.sample(4_000, rng))
+    tc = TrainConfig(max_iters=60, batch_size=16, eval_interval=60, eval_iters=8, warmup_iters=10,
+                     learning_rate=3e-3)
+    hist = fit(SMALL, tc, source.sample(20_000, rng), source.sample(4_000, rng)).history
     h_nats = source.entropy_rate * math.log(2)
     assert hist[-1]["val_loss"] == pytest.approx(h_nats, abs=0.05)
 
@@ -81,8 +88,9 @@ def test_noise_cannot_be_learned_below_its_entropy_rate():
 def test_periodic_sequence_is_learned_to_near_zero_loss():
     rng = np.random.default_rng(0)
     source = Periodic.random(8, 12, rng)
-    tc = TrainConfig(steps=150, batch_size=16, eval_interval=150, eval_iters=4, learning_rate=1e-2)
-    _, hist = fit(SMALL, tc, source.sample(5_000, rng), source.sample(1_000, rng))
+    tc = TrainConfig(max_iters=150, batch_size=16, eval_interval=150, eval_iters=4, warmup_iters=10,
+                     learning_rate=1e-2, min_lr=1e-3)
+    hist = fit(SMALL, tc, source.sample(5_000, rng), source.sample(1_000, rng)).history
     assert hist[0]["val_loss"] > 2.0
     assert hist[-1]["val_loss"] < 0.05  # h = 0: everything is learnable
 

@@ -47,12 +47,13 @@ def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: i
     records, n_params = [], None
     for name, (train, val, h) in datasets.items():
         for s in range(n_seeds):
-            tc = TrainConfig(steps=steps, batch_size=batch_size, seed=seed + s,
-                             eval_interval=max(1, steps // 10),
-                             warmup_steps=max(1, min(20, steps // 10)))
-            model, history = fit(model_cfg, tc, train, val, device)
-            n_params = model.num_params()
-            for row in history:
+            tc = TrainConfig(max_iters=steps, batch_size=batch_size, seed=seed + s,
+                             learning_rate=3e-3, min_lr=3e-4, beta2=0.95,
+                             eval_interval=max(1, steps // 10), eval_iters=8,
+                             warmup_iters=max(1, min(20, steps // 10)))
+            run = fit(model_cfg, tc, train, val, device)
+            n_params = run.n_params
+            for row in run.history:
                 records.append({"source": name, "seed": seed + s, "step": row["step"],
                                 "val_bits": row["val_loss"] * NATS_TO_BITS,
                                 "exact_h": h})
@@ -231,3 +232,102 @@ def train_numpy_and_torch(steps: int, n_layer: int, n_embd: int, block_size: int
     scale = max(float(np.abs(v.numpy()).max()) for v in state_dict.values())
     return records, {"max_abs_param_diff": abs_diff, "max_abs_param": scale,
                      "n_params": model.num_params(), "vocab": len(vocab)}
+
+
+# --- Part II -----------------------------------------------------------------------------------
+
+def shakespeare_run(n_layer: int, n_head: int, n_embd: int, block_size: int, batch_size: int,
+                    max_iters: int, eval_interval: int, eval_iters: int, dropout: float,
+                    learning_rate: float, seed: int, sample_chars: int, compile: bool = False,
+                    device: Device | None = None) -> dict:
+    """Train a GPT on Tiny Shakespeare with nanoGPT's schedule, sampling text at every evaluation.
+
+    Returns the run, the samples (``{step, val_loss, text}``), the loss over the whole validation
+    split, and the matmul peak measured on the same device (for MFU).
+    """
+    import torch
+
+    from .device import pick
+    from .flops import matmul_peak
+    from .train import TrainConfig, fit, shakespeare_char, split_loss
+
+    device = device or pick()
+    train, val, vocab = shakespeare_char()
+    model_cfg = GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layer,
+                          n_head=n_head, n_embd=n_embd, dropout=dropout, bias=False)
+    tc = TrainConfig(max_iters=max_iters, lr_decay_iters=max_iters, batch_size=batch_size,
+                     learning_rate=learning_rate, min_lr=learning_rate / 10,
+                     warmup_iters=min(100, max_iters // 10), eval_interval=eval_interval,
+                     eval_iters=eval_iters, seed=seed, compile=compile)
+    newline = vocab.encode("\n")
+    samples = []
+
+    def sample(model, row):
+        # Its own generator: sampling must not disturb the training run's random streams.
+        gen = torch.Generator(device=device.torch).manual_seed(seed)
+        start = torch.as_tensor(newline, device=device.torch)[None]
+        model.eval()
+        out = model.generate(start, sample_chars, generator=gen)[0, 1:].tolist()
+        model.train()
+        samples.append({"step": row["step"], "val_loss": row["val_loss"], "text": vocab.decode(out)})
+
+    run = fit(model_cfg, tc, train, val, device, on_eval=sample if sample_chars else None)
+    return {"run": run, "samples": samples,
+            "val_loss_whole_split": split_loss(run.model, val, block_size, device),
+            "peak_flops": matmul_peak(device.torch, device.autocast_dtype or torch.float32)}
+
+
+# (n_layer, n_head, n_embd): each rung roughly doubles the non-embedding parameter count.
+SCALING_LADDER = [(1, 2, 16), (2, 2, 24), (2, 2, 32), (3, 3, 48), (4, 4, 64), (4, 4, 96),
+                  (4, 4, 128), (6, 6, 192), (6, 8, 256), (6, 6, 384)]
+
+
+def non_embedding_params(model) -> int:
+    """Kaplan et al.'s N: every parameter except the token and position tables."""
+    return model.num_params(include_position=False) - model.wte.weight.numel()
+
+
+def scaling_family(n_sizes: int, max_iters: int, batch_size: int, block_size: int, n_seeds: int,
+                   seed: int, device: Device | None = None) -> tuple[list[dict], float]:
+    """Train the first ``n_sizes`` rungs of the ladder, ``n_seeds`` seeds each, on the same tokens.
+
+    Every run sees the same number of training tokens D = max_iters * batch_size * block_size, so
+    this measures L(N) at fixed D. Returns one record per run (loss over the whole validation split,
+    parameter counts, 6ND, the counted FLOPs, wall time) and the measured matmul peak.
+    """
+    import time
+
+    import torch
+
+    from .device import pick
+    from .flops import flops_per_token, matmul_peak
+    from .train import TrainConfig, fit, shakespeare_char, split_loss
+
+    if not 1 <= n_sizes <= len(SCALING_LADDER):
+        raise ValueError(f"n_sizes must be in [1, {len(SCALING_LADDER)}]; got {n_sizes}")
+    device = device or pick()
+    train, val, vocab = shakespeare_char()
+    tokens = max_iters * batch_size * block_size
+    records = []
+    for n_layer, n_head, n_embd in SCALING_LADDER[:n_sizes]:
+        cfg = GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layer,
+                        n_head=n_head, n_embd=n_embd, dropout=0.0, bias=False)
+        for s in range(n_seeds):
+            tc = TrainConfig(max_iters=max_iters, lr_decay_iters=max_iters, batch_size=batch_size,
+                             learning_rate=1e-3 if n_embd >= 256 else 2e-3, min_lr=1e-4,
+                             warmup_iters=min(100, max_iters // 10), eval_interval=max_iters,
+                             eval_iters=4, seed=seed + s)
+            t0 = time.perf_counter()
+            run = fit(cfg, tc, train, val, device)
+            wall = time.perf_counter() - t0
+            n_no_pos = run.model.num_params(include_position=False)
+            records.append({
+                "size": f"{n_layer}L×{n_embd}", "n_layer": n_layer, "n_embd": n_embd,
+                "seed": seed + s, "N": non_embedding_params(run.model),
+                "N_total": run.model.num_params(), "D": tokens,
+                "val_loss": split_loss(run.model, val, block_size, device),
+                "train_loss": run.history[-1]["train_loss"], "wall_s": wall,
+                "flops_6ND": 6 * non_embedding_params(run.model) * tokens,
+                "flops_counted": flops_per_token(cfg, n_no_pos) * tokens,
+                "train_s": sum(run.iter_seconds)})
+    return records, matmul_peak(device.torch, device.autocast_dtype or torch.float32)

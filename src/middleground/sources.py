@@ -6,9 +6,16 @@ exact entropy rate ``h`` and excess entropy ``E`` in bits (Crutchfield and Feldm
 - ``h = lim H(L)/L``, the irreducible randomness per symbol: what no model can predict.
 - ``E = lim [H(L) - L h]``, the information the past carries about the future: the structure.
 
-Each sample starts at a uniformly random phase, so the sequences are drawn from the stationary
-process and these quantities apply to them. This module starts with the two ends of the knob,
-noise and pure periodicity; the richer sources of Part III extend the same ``Source`` interface.
+Each sample starts from the stationary distribution (a uniformly random phase, for periodic
+words), so these quantities apply to the sequences drawn. Every source also says how well its
+values are known, through :meth:`Source.truth`: ``exact`` (closed form, or a convergent exact
+computation), ``bounded`` (rigorous lower and upper bounds on h), or ``estimated`` (no closed form;
+the value comes from the estimators of :mod:`middleground.entropy` on a long sample).
+
+This module holds the sources with closed forms that need no hidden states: iid (uniform, Zipf),
+periodic words, Dębowski's Santa Fe process, elementary cellular automata and the noise wrapper.
+Finite hidden-Markov sources (Markov chains with a temperature, ε-machines, noisy periodic words)
+are in :mod:`middleground.hmm`.
 """
 
 from __future__ import annotations
@@ -20,12 +27,33 @@ from dataclasses import dataclass
 import numpy as np
 
 
+@dataclass(frozen=True)
+class Truth:
+    """What is known about a source, in bits: h within [h_low, h_high] (equal when exact), E (None
+    when infinite or unknown), and how these were obtained."""
+
+    kind: str  # "exact" | "bounded" | "estimated"
+    h_low: float
+    h_high: float
+    E: float | None
+    note: str = ""
+
+    @property
+    def h(self) -> float:
+        """The midpoint of the bounds (the exact value when kind is "exact")."""
+        return 0.5 * (self.h_low + self.h_high)
+
+
 class Source(ABC):
     """A stationary process: ``sample(n, rng)``, ``alphabet_size``, exact ``entropy_rate`` (bits per
     symbol) and ``excess_entropy`` (bits)."""
 
     name: str
     alphabet_size: int
+
+    def truth(self) -> Truth:
+        h = self.entropy_rate
+        return Truth("exact", h, h, self.excess_entropy)
 
     @property
     @abstractmethod
@@ -61,9 +89,19 @@ class IID(Source):
 
     @classmethod
     def uniform(cls, k: int) -> "IID":
-        if k < 1:
-            raise ValueError(f"alphabet size k must be >= 1; got {k}")
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"alphabet size k must be an integer >= 1; got {k!r}")
         return cls(tuple([1.0 / k] * k), name=f"uniform noise (k={k})")
+
+    @classmethod
+    def zipf(cls, k: int, exponent: float) -> "IID":
+        """P(rank r) ∝ r^(−exponent), r = 1..k: the rank-frequency law of words in language."""
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"alphabet size k must be an integer >= 1; got {k!r}")
+        if not (exponent >= 0 and math.isfinite(exponent)):
+            raise ValueError(f"Zipf exponent must be a finite number >= 0; got {exponent!r}")
+        w = np.arange(1, k + 1, dtype=float) ** -exponent
+        return cls(tuple(w / w.sum()), name=f"Zipf (k={k}, s={exponent:g})")
 
     @property
     def alphabet_size(self) -> int:
@@ -133,3 +171,209 @@ class Periodic(Source):
         word = np.asarray(self.pattern[: self.period])
         phase = int(rng.integers(self.period))
         return word[(phase + np.arange(n)) % self.period]
+
+
+def _entropy_bits(p) -> float:
+    p = np.asarray(p, dtype=float)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+@dataclass(frozen=True)
+class SantaFe(Source):
+    """Dębowski's Santa Fe process: X_i = (K_i, z_{K_i}), symbol ``2 K_i + z_{K_i}``.
+
+    K_i are iid with P(K = k) ∝ k^(−1/β), k = 1..k_max; z_1..z_k_max are fair bits drawn once per
+    sequence (fixed "facts" that the text keeps restating). Every new distinct K reveals one bit,
+    so with D(L) the number of distinct values among L draws of K:
+
+    - H(L) = L · H(K) + E[D(L)] exactly, with E[D(L)] = Σ_k [1 − (1 − p_k)^L];
+    - h = H(K), and E = k_max bits (all facts eventually known);
+    - without truncation E[D(L)] grows like L^β: Hilberg's law (Dębowski 2011). With k_max finite,
+      the growth follows L^β until L approaches the point where most facts have been seen.
+    """
+
+    beta: float
+    k_max: int
+
+    @property
+    def name(self) -> str:
+        return f"Santa Fe (β={self.beta:g}, k_max={self.k_max})"
+
+    def __post_init__(self):
+        if not 0.0 < self.beta < 1.0:
+            raise ValueError(f"beta must be in (0, 1); got {self.beta!r}")
+        if not isinstance(self.k_max, (int, np.integer)) or self.k_max < 1:
+            raise ValueError(f"k_max must be an integer >= 1; got {self.k_max!r}")
+
+    @property
+    def k_probs(self) -> np.ndarray:
+        w = np.arange(1, self.k_max + 1, dtype=float) ** (-1.0 / self.beta)
+        return w / w.sum()
+
+    @property
+    def alphabet_size(self) -> int:
+        return 2 * self.k_max
+
+    @property
+    def entropy_rate(self) -> float:
+        return _entropy_bits(self.k_probs)
+
+    @property
+    def excess_entropy(self) -> float:
+        return float(self.k_max)
+
+    def expected_distinct(self, L) -> np.ndarray:
+        """E[D(L)], the expected number of distinct K among L draws (vectorised over L)."""
+        L = np.atleast_1d(np.asarray(L, dtype=float))
+        log_q = np.log1p(-self.k_probs)
+        rows = max(1, 4_000_000 // self.k_max)  # bound the (len(L), k_max) temporary to ~32 MB
+        return np.concatenate([(1.0 - np.exp(np.outer(L[i:i + rows], log_q))).sum(axis=1)
+                               for i in range(0, len(L), rows)])
+
+    def block_entropies(self, L_max: int) -> np.ndarray:
+        L = np.arange(L_max + 1)
+        out = L * self.entropy_rate + self.expected_distinct(L)
+        out[0] = 0.0
+        return out
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        _check_length(n)
+        facts = rng.integers(0, 2, size=self.k_max)
+        k = rng.choice(self.k_max, size=n, p=self.k_probs)
+        return 2 * k + facts[k]
+
+
+@dataclass(frozen=True)
+class ElementaryCA(Source):
+    """Wolfram's elementary cellular automaton ``rule`` on a ring of ``width`` cells, read as a
+    binary sequence row after row (the space-time diagram in reading order).
+
+    There is no closed form for h or E: :meth:`truth` estimates them (block entropies of a long
+    sample) and says so. Each sample starts from a uniformly random row and discards ``burn_in``
+    rows of transients.
+    """
+
+    rule: int
+    width: int = 64
+    burn_in: int = 64
+
+    @property
+    def name(self) -> str:
+        return f"ECA rule {self.rule}"
+
+    def __post_init__(self):
+        if not isinstance(self.rule, (int, np.integer)) or not 0 <= self.rule <= 255:
+            raise ValueError(f"rule must be an integer in [0, 255]; got {self.rule!r}")
+        if not isinstance(self.width, (int, np.integer)) or self.width < 3:
+            raise ValueError(f"width must be an integer >= 3; got {self.width!r}")
+        if not isinstance(self.burn_in, (int, np.integer)) or self.burn_in < 0:
+            raise ValueError(f"burn_in must be an integer >= 0; got {self.burn_in!r}")
+
+    alphabet_size = 2
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        _check_length(n)
+        table = np.array([(self.rule >> i) & 1 for i in range(8)], dtype=np.int8)
+        rows = -(-n // self.width)
+        row = rng.integers(0, 2, size=self.width, dtype=np.int8)
+        out = np.empty((rows, self.width), dtype=np.int8)
+        for t in range(self.burn_in + rows):
+            if t >= self.burn_in:
+                out[t - self.burn_in] = row
+            row = table[4 * np.roll(row, 1) + 2 * row + np.roll(row, -1)]
+        return out.reshape(-1)[:n].astype(np.int64)
+
+    @property
+    def entropy_rate(self) -> float:
+        return self.truth().h
+
+    @property
+    def excess_entropy(self) -> float:
+        return self.truth().E
+
+    def truth(self, n: int = 400_000, L: int = 12) -> Truth:
+        from .entropy import block_entropies
+
+        H = block_entropies(self.sample(n, np.random.default_rng(12345)), L, correction="miller-madow")
+        h = float(H[L] - H[L - 1])
+        return Truth("estimated", h, h, float(H[L] - L * h),
+                     note=f"Miller–Madow block entropies of {n:,} symbols, L = {L}")
+
+
+@dataclass(frozen=True)
+class Noisy(Source):
+    """Any source with each symbol replaced, at ``rate``, by a uniform draw from its alphabet.
+
+    h: exact for iid and periodic bases (the result is iid, or a unifilar noisy periodic machine);
+    for hidden-Markov bases, exact mixed-state bounds from :mod:`middleground.hmm`; for any other
+    base, the channel bounds H_c ≤ h ≤ min(log2 k, h_base + H_c), where H_c is the entropy that
+    the noise adds to one known symbol. Both hold for every stationary source and memoryless noise.
+    """
+
+    base: Source
+    rate: float
+
+    def __post_init__(self):
+        if not (isinstance(self.rate, (int, float)) and 0.0 <= self.rate <= 1.0):
+            raise ValueError(f"noise rate must be in [0, 1]; got {self.rate!r}")
+
+    @property
+    def name(self) -> str:
+        return f"{self.base.name} + noise {self.rate:g}"
+
+    @property
+    def alphabet_size(self) -> int:
+        return self.base.alphabet_size
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        x = self.base.sample(n, rng).copy()
+        hit = rng.random(n) < self.rate
+        x[hit] = rng.integers(0, self.alphabet_size, size=int(hit.sum()))
+        return x
+
+    def channel_entropy(self) -> float:
+        k, p = self.alphabet_size, self.rate
+        return _entropy_bits([1 - p + p / k] + [p / k] * (k - 1))
+
+    def as_exact(self) -> Source | None:
+        """An equivalent source with exact values, where one exists."""
+        from . import hmm
+
+        k, p = self.alphabet_size, self.rate
+        if isinstance(self.base, IID):
+            q = (1 - p) * np.asarray(self.base.probs) + p / k
+            return IID(tuple(q), name=self.name)
+        if isinstance(self.base, Periodic):
+            return hmm.noisy_periodic(self.base.pattern[: self.base.period], k, p)
+        if isinstance(self.base, hmm.HMM):
+            return hmm.with_noise(self.base, p)
+        return None
+
+    def truth(self, L: int = 10) -> Truth:
+        from . import hmm
+
+        exact = self.as_exact()
+        if exact is not None and (not isinstance(exact, hmm.HMM) or exact.unifilar):
+            return Truth("exact", exact.entropy_rate, exact.entropy_rate,
+                         exact.excess_entropy if self.rate < 1 else 0.0)
+        if exact is not None:
+            lo, hi = exact.entropy_rate_bounds(L)
+            return Truth("bounded", float(lo), float(hi), None,
+                         note=f"mixed-state bounds from words of length {L}")
+        hc = self.channel_entropy()
+        base = self.base.truth()
+        return Truth("bounded", hc, min(math.log2(self.alphabet_size), base.h_high + hc), None,
+                     note="channel bounds H_c <= h <= h_base + H_c")
+
+    @property
+    def entropy_rate(self) -> float:
+        t = self.truth()
+        if t.kind != "exact":
+            raise ValueError(f"{self.name}: h is only bounded, in [{t.h_low:.6f}, {t.h_high:.6f}]; "
+                             "use truth()")
+        return t.h_low
+
+    @property
+    def excess_entropy(self) -> float:
+        return self.truth().E

@@ -1,110 +1,429 @@
-"""The training loop: AdamW, linear warmup then cosine decay, gradient clipping, held-out evals.
+"""Training a GPT: AdamW, warmup then cosine decay, clipping, held-out evals, checkpoints, a CLI.
 
-Batches are random windows of ``block_size + 1`` symbols from a 1-d token array, drawn from a
-seeded generator, so a run is reproducible from its seed on a given device. Validation loss is the
-mean over ``eval_iters`` fixed batches of the held-out split, so successive evaluations are
-comparable. Losses are in nats per symbol, as torch's cross-entropy gives them.
+The loop follows nanoGPT's ``train.py``, and so do the names, so that its recipes carry over:
 
-What it does not do yet: checkpoints and a command line (Part II adds them).
+    python -m middleground.train --dataset shakespeare_char --n_layer 4 --n_head 4 --n_embd 128 \\
+        --block_size 64 --batch_size 12 --max_iters 2000 --lr_decay_iters 2000 --dropout 0.0
+
+Defaults are those of nanoGPT's ``config/train_shakespeare_char.py``, its GPU recipe (6 layers of
+width 384, context 256, batch 64, dropout 0.2, 5,000 iterations, lr 1e-3 decaying to 1e-4 after
+100 warmup iterations, β₂ = 0.99, weight decay 0.1 on matrices only, clip at 1.0).
+
+Two deliberate differences from nanoGPT, both for comparability between evaluations:
+evaluation uses ``eval_iters`` *fixed* batches of each split (nanoGPT draws fresh random ones), and
+``train_loss`` in the history is that evaluation on training batches, not a running average.
+Losses are in nats per symbol, as torch's cross-entropy gives them.
+
+Reproducibility: one seed sets the initial weights, the batch sampler and dropout. A checkpoint
+holds weights, optimiser moments, both random states and the history, so a resumed run continues
+with exactly the losses the uninterrupted run would have had (on the same device). Checkpoints and
+the ``--json`` summary are written to a temporary file and renamed, so an interrupted write never
+leaves a half-written file under the real name.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import math
-from dataclasses import dataclass
+import os
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from .device import Device, pick
+from .flops import flops_per_token, matmul_peak
 from .model import GPT, GPTConfig
+
+CHECKPOINT_NAME = "ckpt.pt"
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 400
-    batch_size: int = 32
-    learning_rate: float = 3e-3
-    min_lr_ratio: float = 0.1
-    warmup_steps: int = 20
+    max_iters: int = 5000
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 100
+    lr_decay_iters: int | None = None  # None: decay over the whole run (max_iters)
     weight_decay: float = 0.1
-    grad_clip: float = 1.0
-    eval_interval: int = 50
-    eval_iters: int = 8
-    seed: int = 0
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0  # 0 disables clipping
+    eval_interval: int = 250
+    eval_iters: int = 200
+    seed: int = 1337
+    compile: bool = False
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "eval_interval", "eval_iters"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"TrainConfig.{name} must be >= 1; got {getattr(self, name)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be positive; got {self.learning_rate}")
+        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if not isinstance(self.warmup_iters, int) or self.warmup_iters < 0:
+            raise ValueError(f"warmup_iters must be an integer >= 0; got {self.warmup_iters!r}")
+        if self.lr_decay_iters is not None and (
+                not isinstance(self.lr_decay_iters, int) or self.lr_decay_iters <= self.warmup_iters):
+            raise ValueError(f"lr_decay_iters must be an integer > warmup_iters "
+                             f"({self.warmup_iters}); got {self.lr_decay_iters!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
+        if not 0 <= self.min_lr <= self.learning_rate:
+            raise ValueError(f"min_lr must be in [0, learning_rate={self.learning_rate}]; "
+                             f"got {self.min_lr!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
+        if self.grad_clip < 0:
+            raise ValueError(f"grad_clip must be >= 0 (0 disables it); got {self.grad_clip!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+
+    @property
+    def decay_iters(self) -> int:
+        return self.max_iters if self.lr_decay_iters is None else self.lr_decay_iters
 
 
-def lr_at(step: int, tc: TrainConfig) -> float:
-    """Linear warmup to ``learning_rate``, then cosine decay to ``min_lr_ratio * learning_rate``."""
-    if step < tc.warmup_steps:
-        return tc.learning_rate * (step + 1) / tc.warmup_steps
-    progress = (step - tc.warmup_steps) / max(1, tc.steps - tc.warmup_steps)
-    cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-    return tc.learning_rate * (tc.min_lr_ratio + (1 - tc.min_lr_ratio) * cosine)
+def lr_at(it: int, tc: TrainConfig) -> float:
+    """nanoGPT's schedule: linear warmup, cosine decay to ``min_lr`` at ``lr_decay_iters``, then flat."""
+    if it < tc.warmup_iters:
+        return tc.learning_rate * (it + 1) / (tc.warmup_iters + 1)
+    if it > tc.decay_iters:
+        return tc.min_lr
+    ratio = (it - tc.warmup_iters) / (tc.decay_iters - tc.warmup_iters)
+    return tc.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (tc.learning_rate - tc.min_lr)
 
 
 def batch(tokens: torch.Tensor, block_size: int, batch_size: int, gen: torch.Generator):
+    """``batch_size`` random windows of ``block_size`` inputs and their next-symbol targets."""
     if len(tokens) < block_size + 1:
         raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens; got {len(tokens)}")
     starts = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen)
-    window = starts[:, None] + torch.arange(block_size + 1)
-    chunk = tokens[window]
+    chunk = tokens[starts[:, None] + torch.arange(block_size + 1)]
     return chunk[:, :-1], chunk[:, 1:]
 
 
+def fixed_batches(tokens: torch.Tensor, block_size: int, batch_size: int, n: int, seed: int):
+    """The same ``n`` batches every time they are asked for: comparable evaluations."""
+    return batch(tokens, block_size, batch_size * n, torch.Generator().manual_seed(seed))
+
+
 @torch.no_grad()
-def evaluate(model: GPT, batches, device: Device) -> float:
+def evaluate(model: torch.nn.Module, xy, device: Device, chunk: int = 256) -> float:
+    """Mean cross-entropy (nats/symbol) over all windows, computed ``chunk`` windows at a time."""
+    x, y = xy
+    was_training = model.training
     model.eval()
-    losses = []
-    for x, y in batches:
+    total = 0.0
+    for i in range(0, len(x), chunk):
         with device.autocast():
-            _, loss = model(x.to(device.torch), y.to(device.torch))
-        losses.append(loss.item())
-    model.train()
-    return float(np.mean(losses))
+            _, loss = model(x[i:i + chunk].to(device.torch), y[i:i + chunk].to(device.torch))
+        total += loss.item() * len(x[i:i + chunk])
+    model.train(was_training)
+    return total / len(x)
 
 
-def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens: np.ndarray, val_tokens: np.ndarray,
-        device: Device | None = None) -> tuple[GPT, list[dict]]:
-    """Train a fresh GPT; return it and its history of ``{step, lr, train_loss, val_loss}``."""
+@torch.no_grad()
+def split_loss(model: torch.nn.Module, tokens, block_size: int, device: Device,
+               chunk: int = 256) -> float:
+    """Mean cross-entropy over a *whole* split, cut into consecutive non-overlapping windows.
+
+    Each window is scored at every position, as in training, so this is the exact value that the
+    random-window evaluation estimates; it leaves out only the final partial window.
+    """
+    t = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
+    n = (len(t) - 1) // block_size
+    if n < 1:
+        raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens; got {len(t)}")
+    x = t[: n * block_size].view(n, block_size)
+    y = t[1: n * block_size + 1].view(n, block_size)
+    return evaluate(model, (x, y), device, chunk)
+
+
+def make_optimizer(model: GPT, tc: TrainConfig, device: Device) -> torch.optim.AdamW:
+    # Matrices decay; biases, norms (1-d) do not (GPT-2, nanoGPT). The fused kernel updates every
+    # parameter in one pass instead of a Python loop over tensors.
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}],
+                             lr=tc.learning_rate, betas=(tc.beta1, tc.beta2),
+                             fused=device.type in ("cuda", "cpu"))
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that is missing, unreadable, or belongs to another model."""
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # atomic: the old checkpoint stays valid until the new one is whole
+
+
+def load_checkpoint(path: Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}; train without resume first")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for truncated or foreign files
+        raise CheckpointError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
+                              "delete it and train again") from None
+
+
+@dataclass
+class Run:
+    """What a training run leaves: the model, its evaluation history and its per-iteration times."""
+
+    model: GPT
+    model_cfg: GPTConfig
+    train_cfg: TrainConfig
+    device: Device
+    history: list[dict]
+    iter_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def n_params(self) -> int:
+        return self.model.num_params()
+
+    def summary(self, peak_flops: float | None = None) -> dict:
+        """Parameter counts, median ms/iter, tokens/s, MFU (if a peak is given), final losses."""
+        n_no_pos = self.model.num_params(include_position=False)
+        fpt = flops_per_token(self.model_cfg, n_no_pos)
+        out = {"n_params": self.model.num_params(), "n_params_without_position": n_no_pos,
+               "flops_per_token": fpt, "device": self.device.name,
+               "iters": self.history[-1]["step"], "final": self.history[-1],
+               "best_val_loss": min(r["val_loss"] for r in self.history)}
+        # The first iterations pay for allocation (and compilation): keep them out of the median.
+        steady = self.iter_seconds[min(10, len(self.iter_seconds) // 5):]
+        if steady:
+            sec = statistics.median(steady)
+            tokens = self.train_cfg.batch_size * self.model_cfg.block_size
+            out.update(ms_per_iter=1e3 * sec, tokens_per_s=tokens / sec)
+            if peak_flops:
+                out.update(peak_flops=peak_flops, mfu=fpt * tokens / sec / peak_flops)
+        return out
+
+
+def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
+        device: Device | None = None, *, out_dir: Path | None = None, resume: bool = False,
+        stop_after: int | None = None, progress: bool = False,
+        on_eval: Callable[[GPT, dict], None] | None = None) -> Run:
+    """Train a GPT from scratch (or from ``out_dir``'s checkpoint when ``resume``).
+
+    ``out_dir``: write ``ckpt.pt`` after every evaluation. ``stop_after``: stop after that many
+    iterations, as an interruption would, with a checkpoint (the schedule still follows
+    ``max_iters``). ``on_eval(model, row)`` is called after each evaluation, e.g. to sample text.
+    """
     device = device or pick()
+    if resume and out_dir is None:
+        raise ValueError("resume needs out_dir, the folder holding the checkpoint")
+    train_t = torch.as_tensor(np.asarray(train_tokens), dtype=torch.long)
+    val_t = torch.as_tensor(np.asarray(val_tokens), dtype=torch.long)
+    for name, t in (("train", train_t), ("val", val_t)):
+        if len(t) and (int(t.min()) < 0 or int(t.max()) >= model_cfg.vocab_size):
+            raise ValueError(f"{name} tokens must lie in [0, vocab_size={model_cfg.vocab_size})")
+    evals = {"train": fixed_batches(train_t, model_cfg.block_size, tc.batch_size, tc.eval_iters, 1),
+             "val": fixed_batches(val_t, model_cfg.block_size, tc.batch_size, tc.eval_iters, 2)}
+
     torch.manual_seed(tc.seed)
     gen = torch.Generator().manual_seed(tc.seed)
-    train_t = torch.as_tensor(train_tokens, dtype=torch.long)
-    val_t = torch.as_tensor(val_tokens, dtype=torch.long)
-    val_batches = [batch(val_t, model_cfg.block_size, tc.batch_size,
-                         torch.Generator().manual_seed(10_000 + i)) for i in range(tc.eval_iters)]
-
     model = GPT(model_cfg).to(device.torch)
-    decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices decay; biases and norms do not
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}],
-                            lr=tc.learning_rate, betas=(0.9, 0.95))
-    history = [{"step": 0, "lr": 0.0, "train_loss": float("nan"),
-                "val_loss": evaluate(model, val_batches, device)}]
-    running = []
-    for step in range(tc.steps):
+    opt = make_optimizer(model, tc, device)
+    history: list[dict] = []
+    start = 0
+    if resume:
+        state = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
+        if state["model_cfg"] != asdict(model_cfg):
+            raise CheckpointError(f"checkpoint in {out_dir} is for model {state['model_cfg']}, "
+                                  f"not {asdict(model_cfg)}")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        gen.set_state(state["batch_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        if device.type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"])
+        history, start = state["history"], state["iter"]
+    step_model = torch.compile(model) if tc.compile else model
+
+    def record(it: int) -> None:
+        row = {"step": it, "lr": lr_at(max(it - 1, 0), tc),
+               "train_loss": evaluate(step_model, evals["train"], device),
+               "val_loss": evaluate(step_model, evals["val"], device)}
+        history.append(row)
+        if on_eval is not None:
+            on_eval(model, row)
+
+    def checkpoint(it: int) -> None:
+        if out_dir is None:
+            return
+        state = {"model_cfg": asdict(model_cfg), "train_cfg": asdict(tc), "iter": it,
+                 "model": model.state_dict(), "optimizer": opt.state_dict(),
+                 "batch_rng": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                 "history": history}
+        if device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state()
+        save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, state)
+
+    if start == 0:
+        record(0)
+    end = tc.max_iters if stop_after is None else min(tc.max_iters, stop_after)
+    iter_seconds = []
+    from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
+
+    bar = tqdm(total=tc.max_iters, initial=start, disable=not progress, file=sys.stderr,
+               mininterval=1.0, unit="it", dynamic_ncols=True)
+    model.train()
+    for it in range(start, end):
+        t0 = time.perf_counter()
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, tc)
+            group["lr"] = lr_at(it, tc)
         x, y = batch(train_t, model_cfg.block_size, tc.batch_size, gen)
         with device.autocast():
-            _, loss = model(x.to(device.torch), y.to(device.torch))
+            _, loss = step_model(x.to(device.torch), y.to(device.torch))
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        if tc.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip, foreach=True)
         opt.step()
-        running.append(loss.item())
-        if (step + 1) % tc.eval_interval == 0 or step + 1 == tc.steps:
-            history.append({"step": step + 1, "lr": lr_at(step, tc),
-                            "train_loss": float(np.mean(running)),
-                            "val_loss": evaluate(model, val_batches, device)})
-            running = []
-    return model, history
+        loss_value = loss.item()  # also synchronises the device, so the timing below is honest
+        iter_seconds.append(time.perf_counter() - t0)
+        if not math.isfinite(loss_value):
+            bar.close()
+            raise FloatingPointError(f"training loss became {loss_value} at iteration {it}; "
+                                     "lower learning_rate or enable grad_clip")
+        bar.update(1)
+        if (it + 1) % tc.eval_interval == 0 or it + 1 == end:
+            record(it + 1)
+            checkpoint(it + 1)
+            bar.set_postfix(train=f"{history[-1]['train_loss']:.3f}",
+                            val=f"{history[-1]['val_loss']:.3f}")
+    bar.close()
+    return Run(model, model_cfg, tc, device, history, iter_seconds)
+
+
+# --- datasets the command line knows -----------------------------------------------------------
+
+def shakespeare_char():
+    """Tiny Shakespeare at character level, split 90/10 by position as nanoGPT does."""
+    from . import data, text
+
+    corpus = data.read_text("tinyshakespeare")
+    vocab = text.CharVocab.from_text(corpus)
+    train, val = text.split(vocab.encode(corpus))
+    return train, val, vocab
+
+
+DATASETS = {"shakespeare_char": shakespeare_char}
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes"):
+        return True
+    if lowered in ("0", "false", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m middleground.train",
+        description="Train a character-level GPT (nanoGPT-compatible flag names). "
+                    "Losses are in nats per character.")
+    g = p.add_argument_group("data and output")
+    g.add_argument("--dataset", default="shakespeare_char", choices=sorted(DATASETS))
+    g.add_argument("--out_dir", type=Path, default=None, help="write ckpt.pt here after each eval")
+    g.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
+                   help="continue from out_dir/ckpt.pt")
+    g.add_argument("--json", type=Path, default=None, help="write the run summary here")
+    g.add_argument("--sample", type=int, default=0, help="print this many generated characters")
+    m = p.add_argument_group("model")
+    for name, default in (("n_layer", 6), ("n_head", 6), ("n_embd", 384), ("block_size", 256)):
+        m.add_argument(f"--{name}", type=int, default=default)
+    m.add_argument("--dropout", type=float, default=0.2)
+    m.add_argument("--bias", type=_bool, nargs="?", const=True, default=False)
+    t = p.add_argument_group("training")
+    defaults = TrainConfig()
+    for f in fields(TrainConfig):
+        if f.name == "compile":
+            continue
+        kind = int if f.name == "lr_decay_iters" else type(getattr(defaults, f.name))
+        t.add_argument(f"--{f.name}", type=kind, default=getattr(defaults, f.name))
+    t.add_argument("--device", default="auto", choices=("auto", "cuda", "mps", "cpu"))
+    t.add_argument("--compile", type=_bool, nargs="?", const=True, default=False)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.sample < 0:
+        parser.error(f"--sample must be >= 0; got {args.sample}")
+    if args.resume and args.out_dir is None:
+        parser.error("--resume needs --out_dir, the folder holding ckpt.pt")
+    try:
+        device = pick(None if args.device == "auto" else args.device)
+        tc = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+        train, val, vocab = DATASETS[args.dataset]()
+        model_cfg = GPTConfig(vocab_size=len(vocab), block_size=args.block_size,
+                              n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
+                              dropout=args.dropout, bias=args.bias)
+    except ValueError as e:
+        parser.error(str(e))
+
+    peak = matmul_peak(device.torch, device.autocast_dtype or torch.float32)
+    probe = GPT(model_cfg)
+    n, n_no_pos = probe.num_params(), probe.num_params(include_position=False)
+    del probe
+    print(f"device: {device.name}; matmul peak measured at start-up: {peak / 1e9:.1f} GFLOP/s")
+    print(f"dataset: {args.dataset}, {len(train):,} train / {len(val):,} val symbols, "
+          f"vocabulary {len(vocab)}")
+    print(f"parameters: {n:,} including the position table ({n - n_no_pos:,}); "
+          f"{n_no_pos:,} without it, tied output weights counted once")
+
+    def report(_model, row):
+        print(f"step {row['step']:>6}: train {row['train_loss']:.4f}, val {row['val_loss']:.4f} "
+              f"nats/char, lr {row['lr']:.2e}", flush=True)
+
+    try:
+        run = fit(model_cfg, tc, train, val, device, out_dir=args.out_dir, resume=args.resume,
+                  progress=True, on_eval=report)
+    except CheckpointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    s = run.summary(peak)
+    if "ms_per_iter" in s:
+        print(f"speed: {s['ms_per_iter']:.1f} ms/iter (median), {s['tokens_per_s']:,.0f} tokens/s, "
+              f"MFU {100 * s['mfu']:.1f}% of the measured peak "
+              f"({s['flops_per_token'] / 1e6:.2f} MFLOP/token, nanoGPT's 6N + 12LHQT)")
+    print(f"final: train {s['final']['train_loss']:.4f}, val {s['final']['val_loss']:.4f} nats/char; "
+          f"best val {s['best_val_loss']:.4f}")
+    if args.sample:
+        gen = torch.Generator(device=device.torch).manual_seed(tc.seed)
+        start = torch.zeros((1, 1), dtype=torch.long, device=device.torch)
+        print(vocab.decode(run.model.eval().generate(start, args.sample, generator=gen)[0].tolist()))
+    if args.json is not None:
+        s.update(dataset=args.dataset, model=asdict(model_cfg), train=asdict(tc), history=run.history)
+        tmp = args.json.with_name(args.json.name + ".partial")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(s, indent=2) + "\n")
+        os.replace(tmp, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
