@@ -72,6 +72,16 @@ def _title_text(spec: dict) -> str:
     return t or ""
 
 
+def _units(spec: dict) -> list[dict]:
+    """Every single-view spec inside layers, concatenations and facets."""
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        if key in spec:
+            return [u for sub in spec[key] for u in _units(sub)]
+    if "spec" in spec:  # facet or repeat
+        return _units(spec["spec"])
+    return [spec]
+
+
 def enable() -> None:
     """Switch Altair to the book's theme and offline renderer (idempotent)."""
     alt.theme.register("middleground", enable=True)(_theme)
@@ -88,9 +98,7 @@ def finish(chart: alt.TopLevelMixin, title: str, description: str, subtitle: str
     """
     if not title or not description:
         raise ValueError("every chart needs a title and a description")
-    spec = chart.to_dict()
-    layers = spec.get("layer") or spec.get("hconcat") or spec.get("vconcat") or [spec]
-    encodings = [layer.get("encoding", {}) for layer in layers]
+    encodings = [unit.get("encoding", {}) for unit in _units(chart.to_dict())]
     for enc in encodings:
         for channel in ("x", "y"):
             axis = enc.get(channel, {})

@@ -138,6 +138,20 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "bootstrap_draws": Param(int, 100, 1000, 1000, low=10, high=100_000,
                                  help="bootstrap refits over seeds"),
     },
+    "middle": {
+        **_COMMON,
+        "n_max": Param(int, 20_000, 1_000_000, 1_000_000, low=1_000, high=50_000_000,
+                       help="largest sample size in the estimator study"),
+        "n_seeds": Param(int, 1, 3, 5, low=1, high=50, help="samples per source and size"),
+        "knob_points": Param(int, 5, 21, 31, low=3, high=201, help="points along each knob"),
+        "L_max": Param(int, 8, 12, 12, low=2, high=24, help="longest word in block entropies"),
+        "model_iters": Param(int, 20, 600, 2000, low=2, high=1_000_000,
+                             help="training steps of the GPT whose cross-entropy bounds h"),
+        "text_chars": Param(int, 100_000, 2_000_000, 2_000_000, low=10_000, high=100_000_000,
+                            help="characters of Tiny Shakespeare to estimate on (at most the file)"),
+        "explorer_points": Param(int, 4, 15, 21, low=2, high=101,
+                                 help="temperatures precomputed for the interactive explorer"),
+    },
 }
 
 
