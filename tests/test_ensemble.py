@@ -107,3 +107,64 @@ def test_ensemble_rejects_mismatched_input():
         fit_ensemble(cfg, TrainConfig(max_iters=1), [np.full(50, 9)], [np.zeros(50, int)], seeds=[0])
     with pytest.raises(ValueError, match="without dropout"):
         EnsembleGPT.fresh(GPTConfig(vocab_size=7, dropout=0.1), [0])
+
+
+# --- capability metrics on hand-made cases ------------------------------------------------------
+
+from middleground import capabilities, hmm  # noqa: E402
+
+
+def test_exact_match_token_accuracy_and_edit_distance():
+    pred = np.array([[1, 2, 3], [1, 0, 3]])
+    target = np.array([[1, 2, 3], [1, 2, 3]])
+    assert capabilities.exact_match(pred, target).tolist() == [1.0, 0.0]
+    assert capabilities.token_accuracy(pred, target).tolist() == pytest.approx([1.0, 2 / 3])
+    assert capabilities.edit_distance("kitten", "sitting") == 3
+    assert capabilities.edit_distance([1, 2, 3], [1, 2, 3]) == 0
+    assert capabilities.edit_distance([], [4, 5]) == 2
+    with pytest.raises(ValueError, match="shapes differ"):
+        capabilities.exact_match([[1]], [[1, 2]])
+
+
+def test_addition_generator_and_checker():
+    assert capabilities.addition_example(7, 45, 2) == "07+45=052"
+    problems = capabilities.addition_problems(200, 3, np.random.default_rng(0))
+    for p in problems:
+        prompt, answer = p[:p.index("=") + 1], p[p.index("=") + 1:]
+        assert capabilities.check_addition(prompt, answer)
+        assert set(p) <= set(capabilities.ADDITION_VOCAB) and len(p) == 3 + 1 + 3 + 1 + 4
+    assert not capabilities.check_addition("12+34=", "047")
+    assert not capabilities.check_addition("12+34=", "46")  # must be zero-padded to 3 digits
+    with pytest.raises(ValueError, match="not an addition prompt"):
+        capabilities.check_addition("12*34=", "408")
+    with pytest.raises(ValueError, match="at most 2 digits"):
+        capabilities.addition_example(100, 1, 2)
+
+
+def test_greedy_target_of_a_periodic_word_is_its_continuation():
+    src = hmm.noisy_periodic((0, 1, 2, 3, 3), 4, 0.1)
+    ctx = np.array([[0, 1, 2, 3, 3, 0, 1]])  # phase after this context: next is 2
+    assert capabilities.greedy_target(src, ctx, 6).tolist() == [[2, 3, 3, 0, 1, 2]]
+    ok = capabilities.continuation_correct(src, ctx, np.array([[2, 3, 0, 0, 1, 2]]))
+    # the third symbol breaks the pattern (a noise event); the phase survives it
+    assert ok.tolist() == [[True, True, False, True, True, True]]
+
+
+def test_continuation_scoring_accepts_either_side_of_an_exact_tie():
+    g = hmm.golden_mean()  # after a 0, 0 and 1 are equally likely; after a 1, a 0 is certain
+    ctx = np.array([[1, 0, 1, 0]])
+    assert capabilities.continuation_correct(g, ctx, np.array([[1, 0, 0, 1]])).all()
+    assert capabilities.continuation_correct(g, ctx, np.array([[0, 0, 0, 0]])).all()
+    bad = capabilities.continuation_correct(g, ctx, np.array([[1, 1, 0, 0]]))
+    assert bad.tolist() == [[True, False, True, True]]  # two 1s in a row are impossible
+
+
+def test_quanta_segments_follow_their_tasks_permutation():
+    q = capabilities.Quanta(n_tasks=5, k=6, exponent=1.5, segment=8, seed=1)
+    x, tasks = q.sample(400, np.random.default_rng(0))
+    seg = x.reshape(400, 8)
+    assert np.array_equal(seg[:, 0], 6 + tasks)
+    perms = q.permutations
+    assert np.array_equal(seg[:, 2:], perms[tasks[:, None], seg[:, 1:-1]])
+    # Zipf frequencies: task 0 the most common
+    assert np.bincount(tasks, minlength=5).argmax() == 0

@@ -158,11 +158,18 @@ def make_optimizer(model: EnsembleGPT, tc: TrainConfig) -> torch.optim.AdamW:
 
 
 def member_batches(streams: list[torch.Tensor], block_size: int, batch_size: int,
-                   gen: torch.Generator):
-    """One batch per member from its own stream: (M, B, T) inputs and targets."""
+                   gen: torch.Generator, stride: int | None = None):
+    """One batch per member from its own stream: (M, B, T) inputs and targets.
+
+    ``stride``: windows start only at multiples of it (for streams made of independent segments
+    of ``stride`` tokens, so that no window straddles two segments)."""
     xs, ys = [], []
     for s in streams:
-        starts = torch.randint(len(s) - block_size, (batch_size,), generator=gen)
+        if stride is None:
+            starts = torch.randint(len(s) - block_size, (batch_size,), generator=gen)
+        else:
+            starts = stride * torch.randint((len(s) - block_size - 1) // stride + 1, (batch_size,),
+                                            generator=gen)
         chunk = s[starts[:, None] + torch.arange(block_size + 1)]
         xs.append(chunk[:, :-1])
         ys.append(chunk[:, 1:])
@@ -187,13 +194,15 @@ class EnsembleRun:
 
 
 def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, seeds: list[int],
-                 device: Device | None = None, eval_steps=None) -> EnsembleRun:
+                 device: Device | None = None, eval_steps=None, stride: int | None = None,
+                 on_eval=None) -> EnsembleRun:
     """Train len(seeds) models at once; member m trains on ``train_streams[m]``.
 
     Evaluations happen at step 0, at multiples of ``tc.eval_interval`` and at the end (or at the
     explicit ``eval_steps``), on ``tc.eval_iters`` fixed batches of each member's validation stream.
     Batches are drawn from one generator seeded with ``seeds[0]``: the ensemble as a whole is
-    reproducible from its seeds.
+    reproducible from its seeds. ``on_eval(model, step)`` may return extra per-member measurements
+    (a dict of lists of length M), stored in the history row under ``"extra"``.
     """
     device = device or pick()
     M = len(seeds)
@@ -207,18 +216,26 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
         if int(s.min()) < 0 or int(s.max()) >= cfg.vocab_size:
             raise ValueError(f"tokens must lie in [0, vocab_size={cfg.vocab_size})")
     eval_gen = torch.Generator().manual_seed(2)
-    val_xy = member_batches(val_t, cfg.block_size, tc.batch_size * tc.eval_iters, eval_gen)
+    val_xy = member_batches(val_t, cfg.block_size, tc.batch_size * tc.eval_iters, eval_gen, stride)
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)
     opt = make_optimizer(model, tc)
     gen = torch.Generator().manual_seed(seeds[0])
     steps = set(eval_steps) if eval_steps is not None else {
         s for s in range(0, tc.max_iters + 1, tc.eval_interval)} | {tc.max_iters}
-    history = [{"step": 0, "val_loss": evaluate_members(model, val_xy, device).tolist()}] if 0 in steps else []
+    def record(step):
+        row = {"step": step, "val_loss": evaluate_members(model, val_xy, device).tolist()}
+        if on_eval is not None:
+            row["extra"] = on_eval(model, step)
+        history.append(row)
+
+    history: list[dict] = []
+    if 0 in steps:
+        record(0)
     start = time.perf_counter()
     for it in range(tc.max_iters):
         for group in opt.param_groups:
             group["lr"] = lr_at(it, tc)
-        x, y = member_batches(train_t, cfg.block_size, tc.batch_size, gen)
+        x, y = member_batches(train_t, cfg.block_size, tc.batch_size, gen, stride)
         with device.autocast():
             _, losses = model(x.to(device.torch), y.to(device.torch))
         opt.zero_grad(set_to_none=True)
@@ -227,8 +244,7 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
             clip_per_member(model, tc.grad_clip)
         opt.step()
         if it + 1 in steps:
-            history.append({"step": it + 1,
-                            "val_loss": evaluate_members(model, val_xy, device).tolist()})
+            record(it + 1)
     seconds = time.perf_counter() - start
     if not all(math.isfinite(v) for v in history[-1]["val_loss"]):
         raise FloatingPointError("an ensemble member's loss became non-finite; lower the learning rate")

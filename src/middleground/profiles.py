@@ -152,6 +152,30 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "explorer_points": Param(int, 4, 15, 21, low=2, high=101,
                                  help="temperatures precomputed for the interactive explorer"),
     },
+    "knob": {
+        **_COMMON,
+        "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
+                       help="training steps of every run in the sweep"),
+        "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
+        "knob_points": Param(int, 3, 7, 11, low=3, high=41,
+                             help="settings along the temperature and noise knobs"),
+        "icl_iters": Param(int, 30, 1000, 4000, low=16, high=1_000_000,
+                           help="training steps of the in-context Markov runs"),
+        "icl_seeds": Param(int, 1, 2, 3, low=1, high=20, help="seeds per concentration"),
+    },
+    "capabilities": {
+        **_COMMON,
+        "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
+                       help="training steps of every run (as chapter 7, to reuse its cache)"),
+        "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
+        "knob_points": Param(int, 3, 7, 11, low=3, high=41,
+                             help="settings along the temperature and noise knobs"),
+        "fit_fraction": Param(float, 0.5, 0.25, 0.25, low=0.05, high=0.9,
+                              help="share of a run's steps used to fit the extrapolation"),
+        "quanta_iters": Param(int, 40, 1500, 5000, low=16, high=1_000_000,
+                              help="training steps of the multitask (quanta) runs"),
+        "quanta_tasks": Param(int, 6, 24, 48, low=2, high=200, help="subtasks in the quanta source"),
+    },
 }
 
 
