@@ -48,6 +48,10 @@ def test_pages_render_offline_in_chromium(built_book):
     for path in chapters:
         report = by_page[f"chapters/{path.stem}.html"]
         assert report.provenance, f"{path.stem} lacks its provenance box"
+        # every chart the chapter builds must reach the page (a chart that is not the last
+        # expression of its cell is silently not displayed)
+        built = path.read_text().count("charts.finish(")
+        assert report.charts == built, f"{path.stem}: {built} chart(s) built, {report.charts} on the page"
     intro = by_page["chapters/intro.html"]
     assert intro.charts >= 1 and intro.charts_drawn == intro.charts
     assert intro.math >= 1 and intro.math_rendered >= intro.math

@@ -277,7 +277,7 @@ def shakespeare_run(n_layer: int, n_head: int, n_embd: int, block_size: int, bat
             "peak_flops": matmul_peak(device.torch, device.autocast_dtype or torch.float32)}
 
 
-# (n_layer, n_head, n_embd): each rung roughly doubles the non-embedding parameter count.
+# (n_layer, n_head, n_embd): each rung multiplies the non-embedding parameter count by about 2-4.
 SCALING_LADDER = [(1, 2, 16), (2, 2, 24), (2, 2, 32), (3, 3, 48), (4, 4, 64), (4, 4, 96),
                   (4, 4, 128), (6, 6, 192), (6, 8, 256), (6, 6, 384)]
 

@@ -116,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
                         metavar=("NAME", "VALUE"), help="override one chapter parameter")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "papermill",
                         help="folder for the executed notebooks")
+    parser.add_argument("--times", type=Path, default=None,
+                        help="also write each chapter's wall time to this JSON file "
+                             "(the book's reproduction appendix reads benchmarks/results/)")
     args = parser.parse_args(argv)
 
     available = {p.stem: p for p in chapters_in_toc() if is_notebook(p)}
@@ -126,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {name: parse_value(value) for name, value in args.parameter}
 
     total = 0.0
+    times: dict[str, float] = {}
     for path in selected:
         print(f"[middleground] {path.stem}: running (profile {args.profile or 'default'})", flush=True)
         try:
@@ -134,9 +138,31 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[middleground] FAILED {e}", file=sys.stderr, flush=True)
             return 1
         total += seconds
+        times[path.stem] = seconds
         print(f"[middleground] {path.stem}: {seconds:.1f} s", flush=True)
     print(f"[middleground] {len(selected)} chapter(s) in {total:.1f} s", flush=True)
+    if args.times is not None:
+        write_times(args.times, args.profile, overrides, times)
     return 0
+
+
+def write_times(path: Path, profile: str | None, overrides: dict, times: dict[str, float]) -> None:
+    """Record chapter wall times with what produced them (atomically)."""
+    import json
+
+    from .device import pick
+    from .provenance import git_state
+
+    commit, dirty = git_state()
+    record = {"profile": profile or "default", "overrides": overrides,
+              "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit, "dirty": dirty,
+              "device": pick().name,
+              "sweep_cache": os.environ.get("MIDDLEGROUND_SWEEP_CACHE", "data/cache/sweeps"),
+              "chapters": times, "total_s": sum(times.values())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
