@@ -159,7 +159,7 @@ class HMM(Source):
         if L < 1:
             raise ValueError(f"L must be >= 1; got {L}")
         H = self.block_entropies(L)
-        return self.conditional_given_state(L), float(H[L] - H[L - 1])
+        return float(self.conditional_given_state(L)), float(H[L] - H[L - 1])
 
     def excess_entropy_sum(self, tol: float = 1e-12, L_max: int = 2000) -> tuple[float, int]:
         """``(E, L)``: E = Σ_L [h(L) − h], stopped at the first L > 1 whose term is below ``tol``
