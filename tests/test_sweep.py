@@ -90,3 +90,11 @@ def test_dirichlet_segments_and_the_bayes_predictor():
     assert bayes[-1] < bayes[0] - 0.3
     with pytest.raises(ValueError, match="alpha must be positive"):
         knob.dirichlet_markov_segments(1, 5, 3, 0.0, rng)
+
+
+def test_a_code_change_invalidates_the_cache(cache, monkeypatch):
+    log = []
+    sweep.run("demo", grid(lrs=(1,)), by_lr, make_trainer(log))
+    monkeypatch.setattr(sweep, "code_version", lambda: "a different code version")
+    _, counts = sweep.run("demo", grid(lrs=(1,)), by_lr, make_trainer(log))
+    assert counts["executed"] == 3

@@ -331,3 +331,21 @@ def extrapolation_errors(cells: list[dict], results: list[dict], fit_fraction: f
                          "norm_error": abs(pred - ex["actual"]) / max(moved, 1e-3),
                          "method": ex["method"]})
     return rows
+
+
+def where_on_knob(h: float, h_max: float = math.log2(KNOB_K)) -> str:
+    """"the ordered end", "the middle" or "the noise end" of a knob, by h as a share of h_max."""
+    share = h / h_max
+    return "the ordered end" if share < 0.25 else "the noise end" if share > 0.75 else "the middle"
+
+
+def error_peak(errors: list[dict], metric: str = "exact match",
+               families=("temperature", "noise")) -> dict:
+    """The knob setting with the largest mean normalised error of ``metric`` (mean over seeds)."""
+    by_setting: dict[tuple, list[float]] = {}
+    for e in errors:
+        if e["metric"] == metric and e["family"] in families:
+            by_setting.setdefault((e["family"], e["knob"], round(e["h"], 4)), []).append(e["norm_error"])
+    (family, knob_value, h), values = max(by_setting.items(), key=lambda kv: np.mean(kv[1]))
+    return {"family": family, "knob": knob_value, "h": h, "error": float(np.mean(values)),
+            "where": where_on_knob(h)}

@@ -4,9 +4,10 @@ For each degraded text: the estimators of chapter 6 on the whole text, a small G
 per character (trained on the first 90 %, scored on the last 10 %, as in chapter 4), and two
 capabilities with exact answers on the held-out part:
 
-- **word completion**: given the 48 characters before a word of at least four letters, write the
-  word greedily; exact when every letter is right and the word ends there;
-- **speaker names**: after a blank line, write the speaker's name up to its colon.
+- **word completion**: given the 48 characters up to the middle of a word of 4 to 12 letters, finish
+  it greedily; exact when every letter is right and the word ends there;
+- **speaker names**: after a blank line and the name's first letter, finish the speaker's name up to
+  its colon.
 
 For the noisy texts the target is the *clean* word at the same position (the noise is a channel
 laid over the text; no predictor can guess the noise itself). For shuffles and surrogates there is
@@ -69,10 +70,17 @@ def degraded_texts(names: list[str], seed: int, n_chars: int | None = None) -> d
 
 
 def _targets(ids: np.ndarray, clean: np.ndarray, vocab, start: int, rng) -> dict:
-    """Prompt positions and target strings in ``ids[start:]`` for the two capabilities."""
+    """Prompt positions and target strings in ``ids[start:]`` for the two capabilities.
+
+    A word of 4-12 letters is prompted with its first half (rounded up) and must be finished; a
+    speaker's name, after a blank line, is prompted with its first letter."""
     text = vocab.decode(clean[start:])
-    words = [(m.start() + start, m.group()) for m in re.finditer(r"(?<=[ \n])[A-Za-z]{4,%d}(?=[ \n,.;:!?])" % MAX_WORD, text)]
-    names = [(m.start() + start, m.group(1)) for m in re.finditer(r"(?<=\n\n)([A-Z][A-Za-z ]{1,20}):\n", text)]
+    words = []
+    for m in re.finditer(r"(?<=[ \n])[A-Za-z]{4,%d}(?=[ \n,.;:!?])" % MAX_WORD, text):
+        half = (len(m.group()) + 1) // 2
+        words.append((m.start() + start + half, m.group()[half:]))
+    names = [(m.start() + start + 1, m.group(1)[1:])
+             for m in re.finditer(r"(?<=\n\n)([A-Z][A-Za-z ]{1,20}):\n", text)]
     pick_w = rng.choice(len(words), size=min(256, len(words)), replace=False) if words else []
     pick_n = rng.choice(len(names), size=min(128, len(names)), replace=False) if names else []
     return {"word": [words[i] for i in pick_w], "name": [names[i] for i in pick_n]}

@@ -180,7 +180,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         **_COMMON,
         "noise_points": Param(int, 3, 5, 11, low=2, high=41,
                               help="character-noise rates from 0 to 1 (0 is the original)"),
-        "iters": Param(int, 20, 600, 3000, low=2, high=1_000_000, help="training steps of every model"),
+        "iters": Param(int, 20, 1000, 3000, low=2, high=1_000_000, help="training steps of every model"),
         "n_seeds": Param(int, 1, 2, 3, low=1, high=20, help="seeds per degradation"),
         "L_max": Param(int, 5, 8, 10, low=4, high=16, help="longest word in block entropies"),
         "text_chars": Param(int, 100_000, 2_000_000, 2_000_000, low=10_000, high=100_000_000,
