@@ -12,9 +12,7 @@ figures; it is not a timed test.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 import sys
 import time
 from collections import Counter
@@ -23,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from middleground import provenance
+from middleground.files import write_json
 from middleground.entropy import block_entropies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,13 +62,8 @@ def main(argv=None) -> int:
                      "counter_s": slow, "speedup": slow / min(fast), "max_abs_difference_bits": agree})
         print(f"k = {k:>2}: vectorised {min(fast):.2f} s (best of {args.repeats}), Counter {slow:.1f} s, "
               f"{slow / min(fast):.0f}x faster; results agree to {agree:.1e} bits")
-    commit, dirty = provenance.git_state()
-    result = {"benchmark": "entropy_speed", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "commit": commit, "dirty": dirty, "target_s": 2.0, "runs": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".partial")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    result = {"benchmark": "entropy_speed", **provenance.stamp(), "target_s": 2.0, "runs": rows}
+    write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
 

@@ -15,8 +15,6 @@ Targets on the 2-core AMD EPYC of this project (torch 2.13.0 CPU): >= 12,500 tok
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
 import sys
 import time
@@ -26,6 +24,7 @@ from pathlib import Path
 import torch
 
 from middleground import provenance
+from middleground.files import write_json
 from middleground.device import pick
 from middleground.flops import matmul_peak
 from middleground.model import GPTConfig
@@ -76,16 +75,11 @@ def main(argv=None) -> int:
         print(f"targets: tokens/s {b12['tokens_per_s']:,.0f} vs >= {TARGETS['tokens_per_s_batch12']:,}; "
               f"MFU {100 * b12['mfu']:.1f}% vs >= 50%; val {b12['val_loss_whole_split']:.4f} "
               f"vs <= {TARGETS['val_loss_2000']}")
-    commit, dirty = provenance.git_state()
-    result = {"benchmark": "train_throughput", "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "commit": commit, "dirty": dirty, "device": device.name,
+    result = {"benchmark": "train_throughput", **provenance.stamp(), "device": device.name,
               "cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
               "torch": torch.__version__, "python": sys.version.split()[0], "model": asdict(cfg),
               "iters": args.iters, "targets": TARGETS, "reference": REFERENCE, "runs": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".partial")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, args.out)
+    write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0
 

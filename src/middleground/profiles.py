@@ -72,6 +72,16 @@ _COMMON = {
     "seed": Param(int, 0, 0, 0, low=0, high=2**31 - 1, help="seed of every random draw"),
 }
 
+# The knob sweep of chapters 7 and 8 (and the intro's summary and chapter 10): one definition, so
+# that every chapter asks the sweep cache for the very same runs.
+_SWEEP = {
+    "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
+                   help="training steps of every run in the sweep"),
+    "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
+    "knob_points": Param(int, 3, 7, 11, low=3, high=41,
+                         help="settings along the temperature and noise knobs"),
+}
+
 # Chapter name (the file stem under chapters/) -> its parameters.
 CHAPTERS: dict[str, dict[str, Param]] = {
     "intro": {
@@ -154,22 +164,14 @@ CHAPTERS: dict[str, dict[str, Param]] = {
     },
     "knob": {
         **_COMMON,
-        "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
-                       help="training steps of every run in the sweep"),
-        "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
-        "knob_points": Param(int, 3, 7, 11, low=3, high=41,
-                             help="settings along the temperature and noise knobs"),
+        **_SWEEP,
         "icl_iters": Param(int, 30, 1000, 4000, low=16, high=1_000_000,
                            help="training steps of the in-context Markov runs"),
         "icl_seeds": Param(int, 1, 2, 3, low=1, high=20, help="seeds per concentration"),
     },
     "capabilities": {
         **_COMMON,
-        "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
-                       help="training steps of every run (as chapter 7, to reuse its cache)"),
-        "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
-        "knob_points": Param(int, 3, 7, 11, low=3, high=41,
-                             help="settings along the temperature and noise knobs"),
+        **_SWEEP,
         "fit_fraction": Param(float, 0.5, 0.25, 0.25, low=0.05, high=0.9,
                               help="share of a run's steps used to fit the extrapolation"),
         "quanta_iters": Param(int, 40, 1500, 5000, low=16, high=1_000_000,

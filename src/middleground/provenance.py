@@ -32,6 +32,12 @@ def git_state() -> tuple[str, bool | None]:
     return commit, bool(status.strip())
 
 
+def stamp() -> dict:
+    """Date, commit and dirtiness: what every recorded result file carries."""
+    commit, dirty = git_state()
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit, "dirty": dirty}
+
+
 def record(cfg: ChapterConfig, device_name: str | None = None) -> dict:
     import numpy
     import torch

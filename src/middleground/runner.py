@@ -148,21 +148,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def write_times(path: Path, profile: str | None, overrides: dict, times: dict[str, float]) -> None:
     """Record chapter wall times with what produced them (atomically)."""
-    import json
-
     from .device import pick
-    from .provenance import git_state
+    from .files import write_json
+    from .provenance import stamp
 
-    commit, dirty = git_state()
-    record = {"profile": profile or "default", "overrides": overrides,
-              "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit, "dirty": dirty,
+    record = {"profile": profile or "default", "overrides": overrides, **stamp(),
               "device": pick().name,
               "sweep_cache": os.environ.get("MIDDLEGROUND_SWEEP_CACHE", "data/cache/sweeps"),
               "chapters": times, "total_s": sum(times.values())}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, path)
+    write_json(path, record)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import data
+from .files import write_json
 from .model import GPTConfig
 from .train import TrainConfig
 
@@ -53,13 +54,6 @@ def cache_root() -> Path:
     return Path(os.environ.get("MIDDLEGROUND_SWEEP_CACHE", data.cache_dir() / "sweeps"))
 
 
-def _write_atomic(path: Path, payload: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(payload) + "\n")
-    os.replace(tmp, path)
-
-
 def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
         train_group: Callable[[list[dict]], list[dict]]) -> tuple[list[dict], dict]:
     """Results for ``cells`` (in order), training only the cells not in the cache.
@@ -91,7 +85,8 @@ def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
         if len(outs) != len(group):
             raise RuntimeError(f"train_group returned {len(outs)} results for {len(group)} cells")
         for (key, cell), out in zip(group, outs):
-            _write_atomic(folder / f"{key}.json", {"cell": cell, "code_version": version, "result": out})
+            write_json(folder / f"{key}.json", {"cell": cell, "code_version": version, "result": out},
+                       indent=None)
             results[key] = out
             executed += 1
     return [results[k] for k in keys], {"cells": len(cells), "reused": len(cells) - executed,

@@ -24,7 +24,6 @@ leaves a half-written file under the real name.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -38,6 +37,7 @@ import numpy as np
 import torch
 
 from .device import Device, pick
+from .files import write_json
 from .flops import flops_per_token, matmul_peak
 from .model import GPT, GPTConfig
 
@@ -418,10 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         print(vocab.decode(run.model.eval().generate(start, args.sample, generator=gen)[0].tolist()))
     if args.json is not None:
         s.update(dataset=args.dataset, model=asdict(model_cfg), train=asdict(tc), history=run.history)
-        tmp = args.json.with_name(args.json.name + ".partial")
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(s, indent=2) + "\n")
-        os.replace(tmp, args.json)
+        write_json(args.json, s)
     return 0
 
 
