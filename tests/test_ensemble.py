@@ -168,3 +168,23 @@ def test_quanta_segments_follow_their_tasks_permutation():
     assert np.array_equal(seg[:, 2:], perms[tasks[:, None], seg[:, 1:-1]])
     # Zipf frequencies: task 0 the most common
     assert np.bincount(tasks, minlength=5).argmax() == 0
+
+
+def test_an_ensemble_of_one_trains_like_the_single_model_trainer():
+    """Same seed, hence the same initial weights and the same batches: the same run, to float
+    tolerance, after many optimiser steps (schedule, clipping and AdamW included)."""
+    from dataclasses import replace
+
+    from middleground.train import fit, split_loss
+
+    cfg = GPTConfig(vocab_size=5, block_size=16, n_layer=1, n_head=2, n_embd=16, bias=False)
+    rng = np.random.default_rng(0)
+    tokens = IID((0.4, 0.3, 0.1, 0.1, 0.1)).sample(8000, rng)
+    tc = TrainConfig(max_iters=40, batch_size=8, learning_rate=1e-2, min_lr=1e-3, warmup_iters=4,
+                     eval_interval=40, eval_iters=2, seed=3)
+    device = pick("cpu")
+    ens = fit_ensemble(cfg, tc, [tokens[:7000]], [tokens[7000:]], [3], device)
+    single = fit(cfg, replace(tc, seed=3), tokens[:7000], tokens[7000:], device)
+    a = split_loss(ens.model.member(0), tokens[7000:], 16, device)
+    b = split_loss(single.model, tokens[7000:], 16, device)
+    assert a == pytest.approx(b, abs=1e-4)
