@@ -31,7 +31,7 @@ test: $(STAMP) browser-deps
 
 # Run chapters through papermill: make chapters ARGS="intro --profile quick -p steps 100"
 chapters: $(STAMP)
-	$(PY) -m middleground.runner $(ARGS)
+	$(PY) -m middleground.book.runner $(ARGS)
 
 # Debian's chromium for the browser test, installed where it is missing and we can.
 browser-deps:

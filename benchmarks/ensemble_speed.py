@@ -4,7 +4,7 @@
 
 Trains N copies (different seeds, different sources) of the sweep model of chapters 7-8 twice: as
 one stacked ensemble (:func:`middleground.ensemble.fit_ensemble`) and one after another with the
-single-model trainer (:func:`middleground.train.fit`), with the same configuration and steps.
+single-model trainer (:func:`middleground.gpt.train.fit`), with the same configuration and steps.
 Prints models·tokens/s for both and their ratio. Target on this project's 2-core CPU: >= 3x at
 N = 8. A benchmark prints figures; it is not a timed test.
 """
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from middleground import provenance
-from middleground.files import write_json
-from middleground.device import pick
-from middleground.ensemble import fit_ensemble
-from middleground.measure import markov_knob
-from middleground.sweep import SWEEP_MODEL, sweep_train_config
-from middleground.train import fit
+from middleground.book import provenance
+from middleground.base.files import write_json
+from middleground.gpt.device import pick
+from middleground.gpt.ensemble import fit_ensemble
+from middleground.experiments.middle import markov_knob
+from middleground.sweeps.cache import SWEEP_MODEL, sweep_train_config
+from middleground.gpt.train import fit
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from middleground import provenance
-from middleground.files import write_json
-from middleground.entropy import block_entropies
+from middleground.book import provenance
+from middleground.base.files import write_json
+from middleground.measures.entropy import block_entropies
 
 ROOT = Path(__file__).resolve().parents[1]
 

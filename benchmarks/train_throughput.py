@@ -23,12 +23,12 @@ from pathlib import Path
 
 import torch
 
-from middleground import provenance
-from middleground.files import write_json
-from middleground.device import pick
-from middleground.flops import matmul_peak
-from middleground.model import GPTConfig
-from middleground.train import TrainConfig, fit, shakespeare_char, split_loss
+from middleground.book import provenance
+from middleground.base.files import write_json
+from middleground.gpt.device import pick
+from middleground.gpt.flops import matmul_peak
+from middleground.gpt.model import GPTConfig
+from middleground.gpt.train import TrainConfig, fit, shakespeare_char, split_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"tokens_per_s_batch12": 12_500, "mfu": 0.50, "val_loss_2000": 1.89}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from middleground import browser_check
-from middleground.runner import chapters_in_toc, is_notebook
+from middleground.book import browser_check
+from middleground.book.runner import chapters_in_toc, is_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 

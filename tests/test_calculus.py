@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from middleground import calculus as c
-from middleground import numpy_gpt as ng
-from middleground.model import GPT, GPTConfig
+from middleground.mechanics import calculus as c
+from middleground.mechanics import numpy_gpt as ng
+from middleground.gpt.model import GPT, GPTConfig
 
 TOL = 1e-8  # maximum relative error, float64
 SHAPES = [(1, 1), (1, 5), (3, 1), (2, 7)]  # (batch, sequence) including batch 1 and length 1
@@ -15,7 +15,9 @@ SHAPES = [(1, 1), (1, 5), (3, 1), (2, 7)]  # (batch, sequence) including batch 1
 
 def rel_err(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+    # A gradient that is exactly zero in theory (attention over one position has dQ = dK = 0)
+    # comes back from autograd as rounding noise near 1e-16: below 1e-6 compare absolutely.
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-6))
 
 
 def t(x):

@@ -3,8 +3,9 @@ import json
 import altair as alt
 import pytest
 
-from middleground import charts, provenance
-from middleground.profiles import resolve
+from middleground.book import charts
+from middleground.book import provenance
+from middleground.book.profiles import resolve
 
 
 def _chart(with_titles=True, tooltip=True):

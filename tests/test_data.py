@@ -3,8 +3,8 @@ import os
 
 import pytest
 
-from middleground import data
-from middleground.data import DataError
+from middleground.base import data
+from middleground.base.data import DataError
 
 SHAKESPEARE = data.manifest()["tinyshakespeare"]
 

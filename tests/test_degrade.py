@@ -6,7 +6,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from middleground import degrade
+from middleground.sources import degrade
 
 TEXT = ("First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n\n"
         "First Citizen:\nYou are all resolved rather to die than to famish?\n") * 20

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from middleground.device import pick
-from middleground.ensemble import (EnsembleGPT, clip_per_member, fit_ensemble, make_optimizer)
-from middleground.model import GPT, GPTConfig
-from middleground.sources import IID, Periodic
-from middleground.train import TrainConfig
+from middleground.gpt.core import TrainConfig, adamw
+from middleground.gpt.device import pick
+from middleground.gpt.ensemble import _SAFE, EnsembleGPT, clip_per_member, fit_ensemble
+from middleground.gpt.model import GPT, GPTConfig
+from middleground.sources.processes import IID, Periodic
 
 CFGS = [GPTConfig(vocab_size=7, block_size=12, n_layer=2, n_head=2, n_embd=16, bias=True),
         GPTConfig(vocab_size=7, block_size=12, n_layer=1, n_head=4, n_embd=16, bias=False)]
@@ -48,7 +48,6 @@ def _member_grads(ens, m):
              "ln_f.weight": ens.ln_f_weight.grad[m]}
     if ens.ln_f_bias is not None:
         grads["ln_f.bias"] = ens.ln_f_bias.grad[m]
-    from middleground.ensemble import _SAFE
     for i, block in enumerate(ens.blocks):
         for key, p in block.items():
             g = p.grad[m]
@@ -61,7 +60,7 @@ def test_member_round_trip_and_an_optimiser_step_match_separate_training():
     ens = EnsembleGPT.fresh(cfg, [1, 2])
     copies = [ens.member(m) for m in range(2)]
     tc = TrainConfig(learning_rate=1e-2, min_lr=1e-3, grad_clip=0.05)
-    opt = make_optimizer(ens, tc)
+    opt = adamw(ens, tc, pick("cpu"), batch_dims=1)
     gen = torch.Generator().manual_seed(0)
     x = torch.randint(7, (2, 4, 12), generator=gen)
     y = torch.randint(7, (2, 4, 12), generator=gen)
@@ -109,73 +108,12 @@ def test_ensemble_rejects_mismatched_input():
         EnsembleGPT.fresh(GPTConfig(vocab_size=7, dropout=0.1), [0])
 
 
-# --- capability metrics on hand-made cases ------------------------------------------------------
-
-from middleground import capabilities, hmm  # noqa: E402
-
-
-def test_exact_match_token_accuracy_and_edit_distance():
-    pred = np.array([[1, 2, 3], [1, 0, 3]])
-    target = np.array([[1, 2, 3], [1, 2, 3]])
-    assert capabilities.exact_match(pred, target).tolist() == [1.0, 0.0]
-    assert capabilities.token_accuracy(pred, target).tolist() == pytest.approx([1.0, 2 / 3])
-    assert capabilities.edit_distance("kitten", "sitting") == 3
-    assert capabilities.edit_distance([1, 2, 3], [1, 2, 3]) == 0
-    assert capabilities.edit_distance([], [4, 5]) == 2
-    with pytest.raises(ValueError, match="shapes differ"):
-        capabilities.exact_match([[1]], [[1, 2]])
-
-
-def test_addition_generator_and_checker():
-    assert capabilities.addition_example(7, 45, 2) == "07+45=052"
-    problems = capabilities.addition_problems(200, 3, np.random.default_rng(0))
-    for p in problems:
-        prompt, answer = p[:p.index("=") + 1], p[p.index("=") + 1:]
-        assert capabilities.check_addition(prompt, answer)
-        assert set(p) <= set(capabilities.ADDITION_VOCAB) and len(p) == 3 + 1 + 3 + 1 + 4
-    assert not capabilities.check_addition("12+34=", "047")
-    assert not capabilities.check_addition("12+34=", "46")  # must be zero-padded to 3 digits
-    with pytest.raises(ValueError, match="not an addition prompt"):
-        capabilities.check_addition("12*34=", "408")
-    with pytest.raises(ValueError, match="at most 2 digits"):
-        capabilities.addition_example(100, 1, 2)
-
-
-def test_greedy_target_of_a_periodic_word_is_its_continuation():
-    src = hmm.noisy_periodic((0, 1, 2, 3, 3), 4, 0.1)
-    ctx = np.array([[0, 1, 2, 3, 3, 0, 1]])  # phase after this context: next is 2
-    assert capabilities.greedy_target(src, ctx, 6).tolist() == [[2, 3, 3, 0, 1, 2]]
-    ok = capabilities.continuation_correct(src, ctx, np.array([[2, 3, 0, 0, 1, 2]]))
-    # the third symbol breaks the pattern (a noise event); the phase survives it
-    assert ok.tolist() == [[True, True, False, True, True, True]]
-
-
-def test_continuation_scoring_accepts_either_side_of_an_exact_tie():
-    g = hmm.golden_mean()  # after a 0, 0 and 1 are equally likely; after a 1, a 0 is certain
-    ctx = np.array([[1, 0, 1, 0]])
-    assert capabilities.continuation_correct(g, ctx, np.array([[1, 0, 0, 1]])).all()
-    assert capabilities.continuation_correct(g, ctx, np.array([[0, 0, 0, 0]])).all()
-    bad = capabilities.continuation_correct(g, ctx, np.array([[1, 1, 0, 0]]))
-    assert bad.tolist() == [[True, False, True, True]]  # two 1s in a row are impossible
-
-
-def test_quanta_segments_follow_their_tasks_permutation():
-    q = capabilities.Quanta(n_tasks=5, k=6, exponent=1.5, segment=8, seed=1)
-    x, tasks = q.sample(400, np.random.default_rng(0))
-    seg = x.reshape(400, 8)
-    assert np.array_equal(seg[:, 0], 6 + tasks)
-    perms = q.permutations
-    assert np.array_equal(seg[:, 2:], perms[tasks[:, None], seg[:, 1:-1]])
-    # Zipf frequencies: task 0 the most common
-    assert np.bincount(tasks, minlength=5).argmax() == 0
-
-
 def test_an_ensemble_of_one_trains_like_the_single_model_trainer():
     """Same seed, hence the same initial weights and the same batches: the same run, to float
     tolerance, after many optimiser steps (schedule, clipping and AdamW included)."""
     from dataclasses import replace
 
-    from middleground.train import fit, split_loss
+    from middleground.gpt.train import fit, split_loss
 
     cfg = GPTConfig(vocab_size=5, block_size=16, n_layer=1, n_head=2, n_embd=16, bias=False)
     rng = np.random.default_rng(0)

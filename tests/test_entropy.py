@@ -7,8 +7,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from middleground import entropy, hmm
-from middleground.sources import IID, Periodic, SantaFe
+from middleground.measures import entropy
+from middleground.sources import hmm
+from middleground.sources.processes import IID, Periodic, SantaFe
 
 
 def counter_block_entropy(x, L):

@@ -1,7 +1,7 @@
 import pytest
 
-from middleground import profiles
-from middleground.profiles import ParameterError, resolve
+from middleground.book import profiles
+from middleground.book.profiles import ParameterError, resolve
 
 
 def test_every_profile_value_is_valid_for_its_parameter():

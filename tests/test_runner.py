@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from middleground import runner
-from middleground.runner import ChapterFailed, chapters_in_toc, is_notebook, run_chapter
+from middleground.book import runner
+from middleground.book.runner import ChapterFailed, chapters_in_toc, is_notebook, run_chapter
 
 
 def test_toc_lists_existing_chapters_and_each_notebook_has_parameters_cell():

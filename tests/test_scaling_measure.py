@@ -5,8 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from middleground import entropy, hmm, measure, scaling
-from middleground.sources import ElementaryCA, IID, Periodic
+from middleground.measures import entropy
+from middleground.sources import hmm
+from middleground.experiments import middle as measure
+from middleground.measures import scaling
+from middleground.sources.processes import ElementaryCA, IID, Periodic
 
 
 def test_power_law_fit_recovers_the_law_that_generated_the_data():

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from middleground.sources import IID, Periodic, minimal_period
+from middleground.sources.processes import IID, Periodic, minimal_period
 
 
 def _plugin_block_entropy(x: np.ndarray, L: int) -> float:

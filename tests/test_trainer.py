@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from middleground import device as device_mod
-from middleground import train as train_mod
-from middleground.flops import flops_per_token, matmul_peak
-from middleground.model import GPT, GPTConfig
-from middleground.sources import IID
-from middleground.train import (CHECKPOINT_NAME, CheckpointError, TrainConfig, fit, load_checkpoint,
+from middleground.gpt import device as device_mod
+from middleground.gpt import train as train_mod
+from middleground.gpt.flops import flops_per_token, matmul_peak
+from middleground.gpt.model import GPT, GPTConfig
+from middleground.sources.processes import IID
+from middleground.gpt.core import adamw
+from middleground.gpt.train import (CHECKPOINT_NAME, CheckpointError, TrainConfig, fit, load_checkpoint,
                                 split_loss)
 
 SMALL = GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16)
@@ -22,8 +23,7 @@ TOKENS = IID.uniform(12).sample(6000, np.random.default_rng(0))
 def test_one_step_reduces_loss_on_a_fixed_batch_and_a_tiny_batch_is_overfit():
     torch.manual_seed(0)
     model = GPT(SMALL)
-    opt = train_mod.make_optimizer(model, TrainConfig(learning_rate=1e-2, min_lr=0.0),
-                                   device_mod.pick("cpu"))
+    opt = adamw(model, TrainConfig(learning_rate=1e-2, min_lr=0.0), device_mod.pick("cpu"))
     x = torch.randint(12, (2, 16), generator=torch.Generator().manual_seed(1))
     y = torch.randint(12, (2, 16), generator=torch.Generator().manual_seed(2))
     losses = []
@@ -101,7 +101,16 @@ def test_flops_per_token_counts_every_matmul_of_forward_and_backward():
     # nanoGPT's approximation, which the formula must reproduce exactly.
     assert flops_per_token(cfg, n) == 6 * n + 12 * L * C * T
     assert flops_per_token(cfg, n) == pytest.approx(3 * 2 * forward_macs, rel=0.01)
-    assert matmul_peak("cpu", sizes=(128,), seconds=0.01) > 1e8  # a rate in FLOP/s, not seconds
+
+
+def test_matmul_peak_is_a_rate_of_counted_flops_per_second(monkeypatch):
+    """With a clock that advances 1 ms per reading, the rate is known exactly: no speed asserted."""
+    from middleground.gpt import flops
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(flops.time, "perf_counter", lambda: next(ticks) * 1e-3)
+    # the loop stops at the first reading >= 5 ms after the start: 5 products of 2 n^3 FLOPs
+    assert matmul_peak("cpu", sizes=(64,), seconds=0.005) == pytest.approx(5 * 2 * 64**3 / 0.005)
 
 
 def test_summary_reports_speed_and_mfu():

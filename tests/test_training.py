@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from middleground.model import GPT, GPTConfig
-from middleground.sources import IID, Periodic
-from middleground.text import CharVocab, split
-from middleground.train import TrainConfig, fit, lr_at
+from middleground.gpt.model import GPT, GPTConfig
+from middleground.sources.processes import IID, Periodic
+from middleground.gpt.text import CharVocab, split
+from middleground.gpt.train import TrainConfig, fit, lr_at
 
 SMALL = GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16)
 

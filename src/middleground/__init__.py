@@ -1,17 +1,15 @@
 """middleground: the code behind the executable book.
 
-One concept per module:
+Layers, lowest first; a layer imports only those before it (a test reads the imports):
 
-- :mod:`~middleground.profiles`: chapter parameters and their quick/full/gpu sizes.
-- :mod:`~middleground.runner`: execute chapters through papermill.
-- :mod:`~middleground.data`: external corpora, verified by SHA-256, cached, mirrored.
-- :mod:`~middleground.text`: character tokenisation and the nanoGPT train/val split.
-- :mod:`~middleground.sources`: synthetic sources with exactly known entropy.
-- :mod:`~middleground.device`: CUDA, MPS or CPU, and the precision to use there.
-- :mod:`~middleground.model`: a small GPT in torch.
-- :mod:`~middleground.train`: the training loop.
-- :mod:`~middleground.charts`: the book's chart theme and offline renderer.
-- :mod:`~middleground.provenance`: the box that closes every chapter.
+- :mod:`.base`: project root, atomic writes, bits, the data layer.
+- :mod:`.mechanics`: the GPT by hand in numpy: derivatives, forward, backward, AdamW.
+- :mod:`.sources`: processes with exact entropy rate and excess entropy; knobs; tasks.
+- :mod:`.measures`: estimators, scaling fits, capability metrics, learning curves.
+- :mod:`.gpt`: the torch GPT, the training core, the trainer, ensembles.
+- :mod:`.sweeps`: grids of runs cached cell by cell; the standard knob sweep.
+- :mod:`.experiments`: one module per chapter.
+- :mod:`.book`: profiles, runner, provenance, charts, the Sphinx extension, the browser check.
 """
 
 __version__ = "0.1.0"

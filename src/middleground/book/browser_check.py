@@ -1,0 +1,183 @@
+"""Open every page of the built book in headless Chromium, offline, and report what a reader sees.
+
+    python -m middleground.book.browser_check [_build/html]
+
+The pages are served from localhost; every request to any other host is blocked and recorded.
+For each page it reports: charts (``div.mg-chart``) and whether each holds a drawn ``svg``
+or ``canvas``; math elements and whether MathJax rendered them (``mjx-container``, no
+``merror``); JavaScript errors (console errors and uncaught exceptions); and blocked or failed
+requests. The tests assert on this report; readers can run it on their own build.
+
+It needs Debian's ``chromium`` (or ``$MIDDLEGROUND_CHROMIUM``) and the ``playwright`` package,
+which drives that browser; Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import sys
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("MIDDLEGROUND_CHROMIUM"), shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise FileNotFoundError(
+        "no Chromium found: install Debian's `chromium` (apt-get install chromium) or set "
+        "MIDDLEGROUND_CHROMIUM to a Chromium or Chrome binary"
+    )
+
+
+@dataclass
+class PageReport:
+    page: str
+    charts: int = 0
+    charts_drawn: int = 0
+    math: int = 0
+    math_rendered: int = 0
+    math_errors: int = 0
+    provenance: bool = False
+    js_errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+def _serve(directory: Path):
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+_WAIT_FOR_MATHJAX = """async () => {
+  for (let i = 0; i < 50 && document.querySelector('div.math, span.math') &&
+       !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 100));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+}"""
+
+_INSPECT = """() => {
+  const charts = Array.from(document.querySelectorAll('div.mg-chart'));
+  const drawn = charts.filter(c => c.querySelector('svg.marks, canvas.marks, canvas'));
+  const math = document.querySelectorAll('div.math, span.math');
+  return {
+    charts: charts.length,
+    charts_drawn: drawn.length,
+    math: math.length,
+    math_rendered: document.querySelectorAll('mjx-container').length,
+    math_errors: document.querySelectorAll('mjx-merror, mjx-container [data-mjx-error]').length,
+    provenance: !!document.querySelector('aside.mg-provenance'),
+  };
+}"""
+
+
+def _only_localhost(origin: str, report: PageReport):
+    """A route handler: let requests to the local server through, block and record the rest."""
+    host = urlparse(origin).netloc
+
+    def route(r):
+        if urlparse(r.request.url).netloc == host:
+            r.continue_()
+        else:
+            report.blocked.append(r.request.url)
+            r.abort()
+
+    return route
+
+
+def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
+    from playwright.sync_api import sync_playwright
+
+    html_dir = Path(html_dir).resolve()
+    # Redirect stubs (Jupyter Book writes index.html as one) are followed by the browser to a page
+    # that is checked in its own right.
+    pages = sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
+                   if "_static" not in p.parts and "_sources" not in p.parts
+                   and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8", errors="replace")[:2000])
+    if not pages:
+        raise FileNotFoundError(f"no HTML pages under {html_dir}; build the book first")
+    server = _serve(html_dir)
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    reports = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=chromium_path(), headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync", "--no-first-run",
+                      "--disable-quic"],
+            )
+            context = browser.new_context(service_workers="block")
+            for rel in pages:
+                report = PageReport(rel)
+                page = context.new_page()
+
+                page.route("**/*", _only_localhost(origin, report))
+                page.on("console", lambda m, report=report: m.type == "error" and
+                        report.js_errors.append(f"console: {m.text}"))
+                page.on("pageerror", lambda e, report=report: report.js_errors.append(f"uncaught: {e}"))
+                page.on("requestfailed", lambda r, report=report: report.failed.append(
+                    f"{r.url} ({r.failure})"))
+                page.goto(f"{origin}/{rel}", wait_until="load")
+                # MathJax typesets after load, and charts draw asynchronously: wait for both.
+                page.evaluate(_WAIT_FOR_MATHJAX)
+                page.wait_for_timeout(settle_ms)
+                for key, value in page.evaluate(_INSPECT).items():
+                    setattr(report, key, value)
+                page.close()
+                reports.append(report)
+            browser.close()
+    finally:
+        server.shutdown()
+    return reports
+
+
+def problems(reports: list[PageReport]) -> list[str]:
+    """Everything a reader would see as broken, one line each; empty when all is well."""
+    out = []
+    for r in reports:
+        if r.charts_drawn < r.charts:
+            out.append(f"{r.page}: {r.charts - r.charts_drawn} of {r.charts} chart(s) not drawn")
+        if r.math and (r.math_rendered < r.math or r.math_errors):
+            out.append(f"{r.page}: math not rendered ({r.math_rendered} of {r.math} rendered, "
+                       f"{r.math_errors} errors)")
+        out += [f"{r.page}: {e}" for e in r.js_errors]
+        out += [f"{r.page}: network request blocked: {u}" for u in r.blocked]
+        out += [f"{r.page}: request failed: {u}" for u in r.failed
+                if not any(u.startswith(b) for b in r.blocked)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    html_dir = Path(argv[0]) if argv else ROOT / "_build" / "html"
+    reports = check(html_dir)
+    for r in reports:
+        print(json.dumps(asdict(r)))
+    issues = problems(reports)
+    for line in issues:
+        print("PROBLEM", line)
+    print(f"{len(reports)} page(s), {sum(r.charts for r in reports)} chart(s), "
+          f"{sum(r.math for r in reports)} math element(s), {len(issues)} problem(s)")
+    return 1 if issues else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""The training core: what every training loop of the book shares, written once.
+
+- :class:`TrainConfig` and :func:`lr_at`: nanoGPT's settings and schedule (linear warmup, cosine
+  decay to ``min_lr``, then flat).
+- :func:`random_batch` and :func:`fixed_batches`: windows of a token stream and their next-symbol
+  targets, drawn by a generator the caller owns, so a run's batches depend on that run alone.
+- :func:`decays` and :func:`adamw`: AdamW with weight decay on matrices only (GPT-2, nanoGPT).
+- :func:`step`: one optimisation step (schedule, forward, backward, clipping, update).
+- :func:`evaluate`: mean held-out loss over fixed batches, chunked.
+
+The single-model trainer (:mod:`.train`), the stacked ensemble (:mod:`.ensemble`) and the
+numpy-against-torch comparison all use these. A model here is any module whose forward takes
+``(idx, targets)`` and returns ``(logits, loss)``: one scalar loss for a GPT, one per member
+``(M,)`` for an ensemble. Leading "model" axes are counted by ``batch_dims``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .device import Device
+
+# Seeds of the fixed evaluation batches of each split: constants, so that every run of the same
+# data is evaluated on the same windows, whatever else it trains beside.
+EVAL_SEED = {"train": 1, "val": 2}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    max_iters: int = 5000
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_iters: int = 100
+    lr_decay_iters: int | None = None  # None: decay over the whole run (max_iters)
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0  # 0 disables clipping
+    eval_interval: int = 250
+    eval_iters: int = 200
+    seed: int = 1337
+    compile: bool = False
+
+    def __post_init__(self):
+        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        if not isinstance(self.warmup_iters, int) or self.warmup_iters < 0:
+            raise ValueError(f"warmup_iters must be an integer >= 0; got {self.warmup_iters!r}")
+        if self.lr_decay_iters is not None and (
+                not isinstance(self.lr_decay_iters, int) or self.lr_decay_iters <= self.warmup_iters):
+            raise ValueError(f"lr_decay_iters must be an integer > warmup_iters "
+                             f"({self.warmup_iters}); got {self.lr_decay_iters!r}")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
+        if not 0 <= self.min_lr <= self.learning_rate:
+            raise ValueError(f"min_lr must be in [0, learning_rate={self.learning_rate}]; "
+                             f"got {self.min_lr!r}")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
+        for name in ("beta1", "beta2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
+        if self.grad_clip < 0:
+            raise ValueError(f"grad_clip must be >= 0 (0 disables it); got {self.grad_clip!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+
+    @property
+    def decay_iters(self) -> int:
+        return self.max_iters if self.lr_decay_iters is None else self.lr_decay_iters
+
+
+def lr_at(it: int, tc: TrainConfig) -> float:
+    """nanoGPT's schedule: linear warmup, cosine decay to ``min_lr`` at ``lr_decay_iters``, then flat."""
+    if it < tc.warmup_iters:
+        return tc.learning_rate * (it + 1) / (tc.warmup_iters + 1)
+    if it > tc.decay_iters:
+        return tc.min_lr
+    ratio = (it - tc.warmup_iters) / (tc.decay_iters - tc.warmup_iters)
+    return tc.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (tc.learning_rate - tc.min_lr)
+
+
+def lr_at(it: int, tc: TrainConfig) -> float:
+    """nanoGPT's schedule: linear warmup, cosine decay to ``min_lr`` at ``lr_decay_iters``, then flat."""
+    if it < tc.warmup_iters:
+        return tc.learning_rate * (it + 1) / (tc.warmup_iters + 1)
+    if it > tc.decay_iters:
+        return tc.min_lr
+    ratio = (it - tc.warmup_iters) / (tc.decay_iters - tc.warmup_iters)
+    return tc.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (tc.learning_rate - tc.min_lr)
+
+
+def as_tokens(tokens, vocab_size: int, block_size: int, name: str) -> torch.Tensor:
+    """A token stream as a long tensor, checked: at least one window, ids in [0, vocab_size)."""
+    t = torch.as_tensor(np.asarray(tokens), dtype=torch.long)
+    if t.dim() != 1 or len(t) < block_size + 1:
+        raise ValueError(f"{name} needs at least block_size + 1 = {block_size + 1} tokens; "
+                         f"got {tuple(t.shape)}")
+    if int(t.min()) < 0 or int(t.max()) >= vocab_size:
+        raise ValueError(f"{name} tokens must lie in [0, vocab_size={vocab_size})")
+    return t
+
+
+def random_batch(tokens: torch.Tensor, block_size: int, batch_size: int, gen: torch.Generator,
+                 stride: int | None = None):
+    """``batch_size`` random windows of ``block_size`` inputs and their next-symbol targets.
+
+    ``stride``: windows start only at multiples of it (for streams made of independent segments
+    of ``stride`` tokens, so that no window straddles two segments)."""
+    if len(tokens) < block_size + 1:
+        raise ValueError(f"need at least block_size + 1 = {block_size + 1} tokens; got {len(tokens)}")
+    if stride is None:
+        starts = torch.randint(len(tokens) - block_size, (batch_size,), generator=gen)
+    else:
+        starts = stride * torch.randint((len(tokens) - block_size - 1) // stride + 1, (batch_size,),
+                                        generator=gen)
+    chunk = tokens[starts[:, None] + torch.arange(block_size + 1)]
+    return chunk[:, :-1], chunk[:, 1:]
+
+
+def fixed_batches(tokens: torch.Tensor, block_size: int, batch_size: int, n: int, seed: int,
+                  stride: int | None = None):
+    """The same ``n`` batches every time they are asked for: comparable evaluations."""
+    return random_batch(tokens, block_size, batch_size * n, torch.Generator().manual_seed(seed), stride)
+
+
+def decays(ndim: int, batch_dims: int = 0) -> bool:
+    """Does a parameter of ``ndim`` dimensions (``batch_dims`` of them stacking models) decay?
+    Matrices and embedding tables do; gains and biases do not."""
+    return ndim - batch_dims >= 2
+
+
+def adamw(model: torch.nn.Module, tc: TrainConfig, device: Device, batch_dims: int = 0,
+          eps: float = 1e-8) -> torch.optim.AdamW:
+    params = list(model.parameters())
+    groups = [{"params": [p for p in params if decays(p.dim(), batch_dims)], "weight_decay": tc.weight_decay},
+              {"params": [p for p in params if not decays(p.dim(), batch_dims)], "weight_decay": 0.0}]
+    # The fused kernel updates every parameter in one pass instead of a Python loop over tensors.
+    return torch.optim.AdamW(groups, lr=tc.learning_rate, betas=(tc.beta1, tc.beta2), eps=eps,
+                             fused=device.type in ("cuda", "cpu"))
+
+
+def step(model, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, lr: float,
+         device: Device, clip=None) -> torch.Tensor:
+    """One optimisation step at learning rate ``lr``; returns the (detached) loss or losses.
+
+    The loss differentiated is the sum of the model's losses, so with an ensemble each member's
+    gradient is the gradient of its own loss. ``clip(model)`` rescales the gradients, if given."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    with device.autocast():
+        _, loss = model(x.to(device.torch), y.to(device.torch))
+    opt.zero_grad(set_to_none=True)
+    loss.sum().backward()
+    if clip is not None:
+        clip(model)
+    opt.step()
+    return loss.detach()
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, xy, device: Device, chunk: int = 256):
+    """Mean loss (nats/symbol) over all windows of ``xy``, ``chunk`` windows at a time.
+
+    ``xy``: inputs and targets of shape (N, T) for one model, or (M, N, T) for an ensemble (then
+    one mean per member is returned, as an array)."""
+    x, y = xy
+    axis = x.dim() - 2  # the window axis
+    was_training = model.training
+    model.eval()
+    total = None
+    n = x.shape[axis]
+    for i in range(0, n, chunk):
+        width = min(chunk, n - i)
+        xs, ys = x.narrow(axis, i, width), y.narrow(axis, i, width)
+        with device.autocast():
+            _, loss = model(xs.to(device.torch), ys.to(device.torch))
+        part = loss.double().cpu() * width
+        total = part if total is None else total + part
+    model.train(was_training)
+    mean = total / n
+    return float(mean) if mean.dim() == 0 else mean.numpy()

@@ -1,0 +1,176 @@
+"""Estimators of entropy rate and excess entropy from one sample, in bits.
+
+- **Block entropies** H(L) of the empirical distribution of length-L words, L = 1..L_max, counted
+  with rolling integer codes (no Python loop over words), with three corrections:
+  ``"plugin"`` (none; biased low), ``"miller-madow"`` (adds (m − 1)/(2N) nats, m the number of
+  distinct words seen; Miller 1955), ``"grassberger"`` (Grassberger 2003's estimator,
+  H = log N − (1/N) Σ n_i G(n_i) with G(n) = ψ(n) + ½ (−1)^n [ψ((n+1)/2) − ψ(n/2)]).
+  N is the number of (overlapping) words, n − L + 1.
+- **Conditional entropies** h(L) = H(L) − H(L−1), which decrease to h for the exact H(L).
+- **Compression**: bits per symbol of zlib, bz2 and lzma output (one byte per symbol in); an
+  upper bound on h in the limit of long samples, with a large constant overhead on short ones.
+- **Excess entropy**: E(L) = H(L) − L·h(L), the finite-L estimate that approaches E from below
+  for the exact H(L) (Crutchfield and Feldman 2003).
+- **Hilberg fit**: H(L) ≈ h·L + A·L^β by least squares, with standard errors from the covariance.
+
+- **Truth of a source with no exact values**: :func:`estimated_truth` (an elementary cellular
+  automaton, say), and :func:`truth_of`, the exact truth where a source has one, else that estimate.
+
+Model-based cross-entropy (an upper bound on h from a trained GPT) lives with the experiments,
+because it needs the trainer: see :func:`middleground.experiments.middle.model_cross_entropy`.
+
+What these estimators cannot do: see structure longer than L_max (or than the sample holds). With
+k symbols and N words, H(L) saturates near log2 N once k^L ≫ N; the chapter shows where.
+"""
+
+from __future__ import annotations
+
+import bz2
+import functools
+import lzma
+import math
+import zlib
+
+import numpy as np
+from scipy.optimize import curve_fit
+from scipy.special import digamma
+
+from ..sources.processes import NoExactValue, Source, Truth
+
+CORRECTIONS = ("plugin", "miller-madow", "grassberger")
+COMPRESSORS = {
+    "zlib": lambda b: zlib.compress(b, 9),
+    "bz2": lambda b: bz2.compress(b, 9),
+    "lzma": lambda b: lzma.compress(b, preset=9 | lzma.PRESET_EXTREME),
+}
+LN2 = math.log(2.0)
+
+
+def _check_sample(x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim != 1 or len(x) == 0:
+        raise ValueError("the sample must be a non-empty 1-d array of symbols")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise ValueError(f"symbols must be integers; got dtype {x.dtype}")
+    if x.min() < 0:
+        raise ValueError("symbols must be non-negative integers")
+    return x.astype(np.int64, copy=False)
+
+
+def _entropy_from_counts(counts: np.ndarray, correction: str) -> float:
+    """Entropy in bits of the distribution behind ``counts`` (positive integers)."""
+    N = counts.sum()
+    if correction == "plugin":
+        p = counts / N
+        return float(-(p * np.log2(p)).sum())
+    if correction == "miller-madow":
+        p = counts / N
+        return float(-(p * np.log2(p)).sum() + (len(counts) - 1) / (2 * N * LN2))
+    if correction == "grassberger":
+        n = counts.astype(float)
+        G = digamma(n) + 0.5 * (-1.0) ** n * (digamma((n + 1) / 2) - digamma(n / 2))
+        return float((math.log(N) - (n * G).sum() / N) / LN2)
+    raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+
+
+def word_counts(x, L_max: int):
+    """Yield, for L = 1..L_max, the counts of the distinct length-L words of ``x``.
+
+    Words are integer codes built by a rolling update, ``code_L = code_{L-1} · k + x[i+L-1]``.
+    Before the codes could overflow 64 bits they are replaced by their rank among the distinct
+    words (``np.unique``), which keeps them below n · k. Counting uses ``np.bincount`` while the
+    code space is small and sorting otherwise.
+    """
+    x = _check_sample(x)
+    if not isinstance(L_max, (int, np.integer)) or L_max < 1:
+        raise ValueError(f"L_max must be an integer >= 1; got {L_max!r}")
+    if L_max > len(x):
+        raise ValueError(f"L_max = {L_max} exceeds the sample length {len(x)}")
+    k = int(x.max()) + 1
+    codes = x.copy()
+    space = k  # codes lie in [0, space)
+    for L in range(1, L_max + 1):
+        if L > 1:
+            if space * k >= 2**62:
+                codes, inverse = np.unique(codes, return_inverse=True)
+                codes, space = inverse.astype(np.int64), len(codes)
+            codes = codes[:-1] * k + x[L - 1:]
+            space *= k
+        if space <= 1 << 24:
+            counts = np.bincount(codes, minlength=0)
+            yield counts[counts > 0]
+        else:
+            s = np.sort(codes)
+            edges = np.flatnonzero(np.diff(s)) + 1
+            yield np.diff(np.concatenate([[0], edges, [len(s)]]))
+
+
+def block_entropies(x, L_max: int, correction: str = "plugin") -> np.ndarray:
+    """Estimated H(0..L_max) in bits (H(0) = 0)."""
+    if correction not in CORRECTIONS:
+        raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+    return np.array([0.0] + [_entropy_from_counts(c, correction) for c in word_counts(x, L_max)])
+
+
+def conditional_entropies(H: np.ndarray) -> np.ndarray:
+    """h(L) = H(L) − H(L−1) for L = 1..len(H)−1."""
+    return np.diff(np.asarray(H, dtype=float))
+
+
+def excess_entropy(H: np.ndarray) -> float:
+    """E(L) = H(L) − L·h(L) at the largest L of ``H``."""
+    H = np.asarray(H, dtype=float)
+    L = len(H) - 1
+    if L < 1:
+        raise ValueError("need H(1) at least")
+    return float(H[L] - L * (H[L] - H[L - 1]))
+
+
+def compression_rates(x) -> dict[str, float]:
+    """Bits per symbol after each compressor, one byte per symbol in (alphabets up to 256)."""
+    x = _check_sample(x)
+    if x.max() > 255:
+        raise ValueError("compression estimates take alphabets of at most 256 symbols")
+    data = x.astype(np.uint8).tobytes()
+    return {name: 8.0 * len(f(data)) / len(x) for name, f in COMPRESSORS.items()}
+
+
+def hilberg_fit(H: np.ndarray, L_min: int = 1) -> dict:
+    """Fit H(L) = h·L + A·L^β for L ≥ L_min; return h, A, β with standard errors.
+
+    Dębowski's form of Hilberg's conjecture: the sub-extensive part of H(L) grows as a power of L
+    (β ≈ 0.5 was Hilberg's reading of Shannon's data). β near 0 or a tiny A means no power-law
+    growth; the fit's uncertainties say how well the data constrain β.
+    """
+    H = np.asarray(H, dtype=float)
+    L = np.arange(len(H), dtype=float)
+    mask = L >= max(1, L_min)
+    if mask.sum() < 4:
+        raise ValueError("the Hilberg fit needs at least 4 block lengths")
+    Lm, Hm = L[mask], H[mask]
+    h0 = max(float(Hm[-1] - Hm[-2]), 1e-6)
+    params, cov = curve_fit(lambda l, h, A, b: h * l + A * l**b, Lm, Hm,
+                            p0=(h0, max(float(Hm[0]), 1e-3), 0.5),
+                            bounds=([0.0, 0.0, 0.0], [np.inf, np.inf, 1.0]), maxfev=20_000)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    return {"h": float(params[0]), "A": float(params[1]), "beta": float(params[2]),
+            "h_se": float(se[0]), "A_se": float(se[1]), "beta_se": float(se[2])}
+
+
+@functools.lru_cache(maxsize=64)
+def estimated_truth(source: Source, n: int = 200_000, L: int = 10) -> Truth:
+    """h and E of ``source`` estimated from Miller–Madow block entropies of one seeded sample of
+    ``n`` symbols, up to words of length ``L``: ``kind`` says "estimated". Computed once per
+    (source, n, L): the sample is seeded, so the estimate is too."""
+    H = block_entropies(source.sample(n, np.random.default_rng(12345)), L, correction="miller-madow")
+    h = float(H[L] - H[L - 1])
+    return Truth("estimated", h, h, float(H[L] - L * h),
+                 note=f"Miller–Madow block entropies of {n:,} symbols, L = {L}")
+
+
+def truth_of(source: Source) -> Truth:
+    """The source's exact (or bounded) truth where it has one, else :func:`estimated_truth`."""
+    try:
+        return source.truth()
+    except NoExactValue:
+        return estimated_truth(source)

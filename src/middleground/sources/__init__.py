@@ -1,0 +1,12 @@
+"""Sources with exactly known information content, and the knobs that move them (knows no model).
+
+- :mod:`.processes`: the :class:`~.processes.Source` interface and its :class:`~.processes.Truth`;
+  iid, periodic, Santa Fe and cellular-automaton sources.
+- :mod:`.beliefs`: mixed states, an observer's belief about a hidden state.
+- :mod:`.hmm`: finite hidden-Markov sources with exact block entropies (Markov chains with a
+  temperature, the golden-mean and even processes, noisy periodic words).
+- :mod:`.noisy`: any source seen through memoryless noise.
+- :mod:`.knobs`: the families of sources the book moves along, from structure to noise.
+- :mod:`.tasks`: tasks with exact answers (in-context Markov chains, quanta, addition).
+- :mod:`.degrade`: degradations of real text (character noise, shuffles, n-gram surrogates).
+"""

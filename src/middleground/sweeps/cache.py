@@ -1,0 +1,96 @@
+"""Grids of training runs, trained in groups and cached cell by cell.
+
+A *cell* is one training run, described by a plain dict (source family, knob value, seed, steps,
+model...). Its cache key is a SHA-256 of the cell and of the *code version*: the text of every
+module the run depends on, that is the layers below the book (``base``, ``mechanics``,
+``sources``, ``measures``, ``gpt``, ``sweeps``) and the module that defines the group trainer.
+The book's tooling (charts, runner, provenance) and the chapters' own modules are not part of it,
+so changing a chart's colour retrains nothing. A rerun re-executes nothing, a changed cell
+re-executes only itself, and a code change under those layers invalidates everything.
+
+Cells that share an architecture and a schedule (everything but source, knob and seed) are
+trained together as one :class:`~middleground.gpt.ensemble.EnsembleGPT`, which is only a speed-up:
+every cell's result is a function of that cell alone (its seed, its data, its evaluation), never
+of its companions, their number or its position among them (tests check this). Each cell's result
+is written to ``<cache>/<sweep>/<key>.json`` atomically, only after its group has finished, so an
+interrupted sweep leaves finished cells and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from pathlib import Path
+from typing import Callable
+
+from ..base import data
+from ..base.files import write_json
+
+PACKAGE = Path(__file__).resolve().parents[1]
+# The layers a training run can depend on. Coarser than tracking which modules a cell imports,
+# and so never stale; the book tooling (book/) and the chapters' modules (experiments/) are left
+# out, except the module that defines the group trainer, which run() adds.
+RUN_LAYERS = ("base", "mechanics", "sources", "measures", "gpt", "sweeps")
+
+
+def code_version(trainer_file: Path | None = None) -> str:
+    """SHA-256 over the modules of :data:`RUN_LAYERS` (and ``trainer_file``, if given)."""
+    package = PACKAGE
+    files = sorted(p for layer in RUN_LAYERS for p in (package / layer).rglob("*.py"))
+    if trainer_file is not None:
+        files.append(Path(trainer_file))
+    h = hashlib.sha256()
+    for path in files:
+        h.update(str(path.relative_to(package) if path.is_relative_to(package) else path.name).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cell_key(cell: dict, version: str) -> str:
+    text = json.dumps(cell, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((version + text).encode()).hexdigest()[:24]
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("MIDDLEGROUND_SWEEP_CACHE", data.cache_dir() / "sweeps"))
+
+
+def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
+        train_group: Callable[[list[dict]], list[dict]]) -> tuple[list[dict], dict]:
+    """Results for ``cells`` (in order), training only the cells not in the cache.
+
+    ``group_by(cell)``: cells with equal keys are trained together by ``train_group(cells)``,
+    which returns one JSON-serialisable result per cell. Returns the results and counts
+    ``{"cells", "reused", "executed", "groups"}``.
+    """
+    if not name or "/" in name:
+        raise ValueError(f"sweep name must be a plain, non-empty name; got {name!r}")
+    version = code_version(Path(inspect.getsourcefile(train_group)))
+    folder = cache_root() / name
+    keys = [cell_key(c, version) for c in cells]
+    results: dict[str, dict] = {}
+    for key in set(keys):
+        path = folder / f"{key}.json"
+        if path.is_file():
+            try:
+                results[key] = json.loads(path.read_text())["result"]
+            except (json.JSONDecodeError, KeyError):
+                path.unlink()  # unreadable: recompute rather than trust it
+    todo: dict[tuple, list[tuple[str, dict]]] = {}
+    for key, cell in zip(keys, cells):
+        if key not in results and all(key != k for k, _ in todo.get(group_by(cell), [])):
+            todo.setdefault(group_by(cell), []).append((key, cell))
+    executed = 0
+    for group in todo.values():
+        outs = train_group([cell for _, cell in group])
+        if len(outs) != len(group):
+            raise RuntimeError(f"train_group returned {len(outs)} results for {len(group)} cells")
+        for (key, cell), out in zip(group, outs):
+            write_json(folder / f"{key}.json", {"cell": cell, "code_version": version, "result": out},
+                       indent=None)
+            results[key] = out
+            executed += 1
+    return [results[k] for k in keys], {"cells": len(cells), "reused": len(cells) - executed,
+                                        "executed": executed, "groups": len(todo)}
