@@ -20,12 +20,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# The whole book at full size (or the gpu profile where CUDA is present) into _build/html.
+# The whole book at full size (or the gpu profile where CUDA is present) into _build/html: every
+# chapter executed once through papermill, then rendered strictly with execution off.
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
-	@echo "== book written to _build/html/index.html"
+	$(PY) -m middleground.book.runner --book
 
-# Every test: unit tests, every chapter through papermill (quick), the strict build, the browser.
+# Every test: unit tests, every chapter through papermill (quick) and the strict render of what
+# ran, then the pages checked in a browser.
 test: $(STAMP) browser-deps
 	$(PY) -m pytest
 

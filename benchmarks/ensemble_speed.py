@@ -2,8 +2,8 @@
 
     python benchmarks/ensemble_speed.py [--models 8] [--iters 300] [--out benchmarks/results/ensemble_speed.json]
 
-Trains N copies (different seeds, different sources) of the sweep model of chapters 7-8 twice: as
-one stacked ensemble (:func:`middleground.ensemble.fit_ensemble`) and one after another with the
+Trains N copies (different seeds, different sources) of the sweep model (middleground.sweeps.knob) twice: as
+one stacked ensemble (:func:`middleground.gpt.ensemble.fit_ensemble`) and one after another with the
 single-model trainer (:func:`middleground.gpt.train.fit`), with the same configuration and steps.
 Prints models·tokens/s for both and their ratio. Target on this project's 2-core CPU: >= 3x at
 N = 8. A benchmark prints figures; it is not a timed test.
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from middleground.book import provenance
 from middleground.base.files import write_json
+from middleground.book import provenance
 from middleground.gpt.device import pick
 from middleground.gpt.ensemble import fit_ensemble
-from middleground.experiments.middle import markov_knob
-from middleground.sweeps.cache import SWEEP_MODEL, sweep_train_config
 from middleground.gpt.train import fit
+from middleground.sources.knobs import markov_knob
+from middleground.sweeps.knob import SWEEP_MODEL, sweep_train_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     seq_final = []
     for i in range(args.models):
-        # the same seed as ensemble member i: identical initial weights, different batch order
+        # the same seed as ensemble member i: identical initial weights and batches
         seq_final.append(fit(cfg, replace(tc, seed=seeds[i]), streams[i], vals[i], device)
                          .history[-1]["val_loss"])
     seq_s = time.perf_counter() - t0
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
     print(f"ensemble:   {ens_s:.1f} s, {ens_rate:,.0f} model-tokens/s")
     print(f"sequential: {seq_s:.1f} s, {seq_rate:,.0f} model-tokens/s")
     print(f"speed-up: {ens_rate / seq_rate:.2f}x (target >= 3x at N = 8)")
-    print("final val loss, ensemble vs sequential (same data and initial weights, different batch order): "
+    print("final val loss, ensemble vs sequential (the same runs; equal to float32 rounding): "
           + ", ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(run.history[-1]["val_loss"], seq_final)))
     result = {"benchmark": "ensemble_speed", **provenance.stamp(), "device": device.name,
               "models": args.models, "iters": args.iters, "tokens_per_model": tokens, "ensemble_s": ens_s,

@@ -5,7 +5,7 @@
 Prints, per batch size: median ms/iter, tokens/s, MFU against the matmul peak measured in this same
 run (before and after the training, the larger kept), and the validation loss after the last
 iteration, both nanoGPT-style (fixed random windows) and over the whole validation split.
-Writes the same figures to a JSON file that chapter 4 shows. It is a benchmark that prints figures,
+Writes the same figures to a JSON file that the training chapter shows. It is a benchmark that prints figures,
 not a timed test: the targets are written next to the figures, and nothing fails if they are missed.
 
 Targets on the 2-core AMD EPYC of this project (torch 2.13.0 CPU): >= 12,500 tokens/s at batch 12
@@ -28,7 +28,9 @@ from middleground.base.files import write_json
 from middleground.gpt.device import pick
 from middleground.gpt.flops import matmul_peak
 from middleground.gpt.model import GPTConfig
-from middleground.gpt.train import TrainConfig, fit, shakespeare_char, split_loss
+from middleground.gpt.core import TrainConfig
+from middleground.gpt.text import shakespeare_char
+from middleground.gpt.train import fit, split_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"tokens_per_s_batch12": 12_500, "mfu": 0.50, "val_loss_2000": 1.89}

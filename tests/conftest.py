@@ -1,4 +1,10 @@
-"""Shared test settings: corpora come from the mirror beside the project, never the network."""
+"""Shared test settings.
+
+Corpora come from the mirror beside the project (``../shared/data``) when it exists and
+``MIDDLEGROUND_DATA_MIRROR`` is absent from the environment (set, even to an empty string, it is
+left as the user gave it), else from the data layer's download. Downloads are disabled only when
+the user sets ``MIDDLEGROUND_OFFLINE=1``.
+"""
 
 import os
 from pathlib import Path
@@ -10,8 +16,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 if "MIDDLEGROUND_DATA_MIRROR" not in os.environ and SHARED_DATA.is_dir():
     os.environ["MIDDLEGROUND_DATA_MIRROR"] = str(SHARED_DATA)
-os.environ.setdefault("MIDDLEGROUND_OFFLINE", "1")
-# Sweeps (chapters 7-8) cache their runs; tests start from an empty cache of their own so that
+# Sweeps cache their runs; tests start from an empty cache of their own so that
 # they never depend on, or pollute, data/cache of the working tree.
 if "MIDDLEGROUND_SWEEP_CACHE" not in os.environ:
     import tempfile

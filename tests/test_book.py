@@ -1,38 +1,72 @@
-"""The strict offline build, and the built pages checked in a real browser with no network."""
+"""The whole book as CI builds it: every chapter executed once through papermill (quick profile),
+the executed notebooks rendered strictly with execution off, and the pages checked in a real
+browser with no network."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+import json
+import shutil
 
 import pytest
 
-from middleground.book import browser_check
-from middleground.book.runner import chapters_in_toc, is_notebook
+from middleground.book import browser_check, runner
+from middleground.book.runner import StaleNotebook, chapters_in_toc, is_notebook
 
-ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = [p for p in chapters_in_toc() if is_notebook(p)]
 
 
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    env = dict(os.environ, MIDDLEGROUND_PROFILE="quick")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--all", "-W", "-n", "--keep-going",
-                           "--path-output", str(out)], env=env, capture_output=True, text=True)
-    return proc, out / "_build" / "html"
+    executed = tmp_path_factory.mktemp("executed")
+    site = tmp_path_factory.mktemp("site")
+    code = runner.main(["--profile", "quick", "--book", "--out", str(executed), "--html-root", str(site)])
+    log = (site / "render.log").read_text() if (site / "render.log").exists() else ""
+    return code, executed, site / "_build" / "html", log
 
 
-def test_strict_build_passes_with_no_warnings(built_book):
-    proc, html = built_book
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-4000:]
+def test_every_chapter_executes_once_through_papermill(built_book, capsys):
+    code, executed, _, _ = built_book
+    assert code == 0
+    for path in NOTEBOOKS:
+        nb = json.loads((executed / f"{path.stem}.ipynb").read_text())
+        injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert injected and 'profile = "quick"' in "".join(injected[0]["source"])
+        errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+        assert not errors
+        meta = nb["metadata"]["middleground"]
+        assert meta["source_sha256"] == runner.sha256_text(path) and meta["profile"] == "quick"
+    assert not list(executed.glob("*.partial.ipynb"))
+
+
+def test_the_strict_render_passes_with_no_warnings_and_executes_nothing(built_book):
+    code, _, html, log = built_book
+    assert code == 0, log[-4000:]
     assert "WARNING" not in log.replace("[IPKernelApp] WARNING", ""), log[-4000:]
+    assert "Executing" not in log  # the render runs no cell: papermill already did
     assert (html / "index.html").exists()
 
 
+def test_a_stale_executed_notebook_is_refused(built_book, tmp_path):
+    _, executed, _, _ = built_book
+    stale = tmp_path / "executed"
+    shutil.copytree(executed, stale)
+    nb_path = stale / "matmul.ipynb"
+    nb = json.loads(nb_path.read_text())
+    nb["metadata"]["middleground"]["source_sha256"] = "0" * 64  # as if chapters/matmul.md changed
+    nb_path.write_text(json.dumps(nb))
+    with pytest.raises(StaleNotebook, match="'matmul'.*another version of matmul.md"):
+        runner.render(stale, tmp_path / "site")
+    nb["metadata"]["middleground"]["source_sha256"] = runner.sha256_text(
+        next(p for p in NOTEBOOKS if p.stem == "matmul"))
+    nb["metadata"]["middleground"]["package_sha256"] = "1" * 64  # as if src/ changed since
+    nb_path.write_text(json.dumps(nb))
+    with pytest.raises(StaleNotebook, match="other code in src/middleground"):
+        runner.render(stale, tmp_path / "site")
+    (stale / "intro.ipynb").unlink()
+    with pytest.raises(StaleNotebook, match="'intro' has no executed notebook"):
+        runner.render(stale, tmp_path / "site")
+
+
 def test_no_page_references_a_remote_script_or_stylesheet(built_book):
-    _, html = built_book
+    _, _, html, _ = built_book
     for page in html.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         for needle in ('src="http', "src='http", 'href="https://cdn', "cdn.jsdelivr", "unpkg.com/vega"):
@@ -40,12 +74,11 @@ def test_no_page_references_a_remote_script_or_stylesheet(built_book):
 
 
 def test_pages_render_offline_in_chromium(built_book):
-    _, html = built_book
+    _, _, html, _ = built_book
     reports = browser_check.check(html)
     assert browser_check.problems(reports) == []
     by_page = {r.page: r for r in reports}
-    chapters = [p for p in chapters_in_toc() if is_notebook(p)]
-    for path in chapters:
+    for path in NOTEBOOKS:
         report = by_page[f"chapters/{path.stem}.html"]
         assert report.provenance, f"{path.stem} lacks its provenance box"
         # every chart the chapter builds must reach the page (a chart that is not the last

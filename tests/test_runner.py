@@ -1,10 +1,11 @@
-"""Every chapter runs through papermill with the quick profile; failures name chapter and cell."""
+"""The runner: parameters checked before a kernel starts; failures name chapter and cell.
 
-import json
+Every chapter executed through papermill, and the render of what ran, are tested in test_book.py."""
 
 import pytest
 
 from middleground.book import runner
+from middleground.book.profiles import parameters_cell
 from middleground.book.runner import ChapterFailed, chapters_in_toc, is_notebook, run_chapter
 
 
@@ -16,22 +17,16 @@ def test_toc_lists_existing_chapters_and_each_notebook_has_parameters_cell():
     for p in notebooks:
         text = p.read_text()
         assert text.count(":tags: [parameters]") == 1, f"{p.name} needs exactly one parameters cell"
-        assert "profile = None" in text, f"{p.name}'s parameters cell must include profile"
 
 
-def test_every_chapter_runs_quick_through_papermill(tmp_path, capsys):
-    assert runner.main(["--profile", "quick", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    for path in chapters_in_toc():
-        if not is_notebook(path):
-            continue
-        assert f"[middleground] {path.stem}: " in out and " s\n" in out
-        executed = json.loads((tmp_path / f"{path.stem}.ipynb").read_text())
-        injected = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
-        assert injected and "profile = \"quick\"" in "".join(injected[0]["source"])
-        errors = [o for c in executed["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
-        assert not errors
-    assert not list(tmp_path.glob("*.partial.ipynb"))
+@pytest.mark.parametrize("path", [p for p in chapters_in_toc() if is_notebook(p)], ids=lambda p: p.stem)
+def test_each_parameters_cell_is_the_one_generated_from_profiles(path):
+    """Parameter help lives once, in profiles.py: the chapter's cell must equal what it generates."""
+    text = path.read_text()
+    body = text.split(":tags: [parameters]\n", 1)[1].split("```", 1)[0].strip("\n")
+    expected = parameters_cell(path.stem)
+    assert body == expected, (f"{path.name}'s parameters cell differs from profiles.py; replace it with:"
+                              f"\n{expected}")
 
 
 def test_a_failing_cell_is_named_and_nothing_half_written_remains(tmp_path):

@@ -1,4 +1,4 @@
-"""Scaling-law fits against known laws, and the chapter 6 measurement helpers against exact values."""
+"""Scaling-law fits against known laws, and the middle chapter's measurement helpers against exact values."""
 
 import math
 

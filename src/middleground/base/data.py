@@ -1,16 +1,20 @@
 """The data layer: corpora the book cannot generate, fetched once, verified every time.
 
 Every external file is described in ``data/manifest.json`` (URL, SHA-256, size, licence). A corpus
-is served from the cache, else copied from a mirror folder, else downloaded, and in every case its
-SHA-256 is checked before it is used. A file that fails the check is removed, never cached. Files
-are written to a temporary name and renamed into place, so an interrupted fetch leaves nothing
-half-written behind.
+is served from the cache, else copied from a mirror folder (each in turn), else downloaded, and in
+every case its SHA-256 is checked before it is used. A file that fails the check is removed, never
+cached, and the next source is tried; when none works, one :class:`DataError` lists every source
+tried, why each failed, and how to get the corpus. Files are written to a temporary name and
+renamed into place, so an interrupted fetch leaves nothing half-written behind.
 
 Settings (environment variables):
 
 - ``MIDDLEGROUND_DATA_CACHE``: the cache folder (default ``data/cache`` in the project).
-- ``MIDDLEGROUND_DATA_MIRROR``: a folder laid out like the manifest's ``file`` paths (the tests and
-  CI use ``../shared/data``); ``os.pathsep``-separated for several.
+- ``MIDDLEGROUND_DATA_MIRROR``: a folder laid out like the manifest's ``file`` paths (the Makefile
+  and the tests use ``../shared/data`` when it exists); ``os.pathsep``-separated for several, tried
+  in order. Unset or empty: no mirror.
+- ``MIDDLEGROUND_DATA_URL_BASE``: download ``<base>/<file>`` (``file`` as in the manifest) instead
+  of the manifest's URL, e.g. from a local server or an internal copy; the checksum is the same.
 - ``MIDDLEGROUND_OFFLINE=1``: never try the network.
 
 What it does not do: tokenise or split. :mod:`middleground.gpt.text` does that.
@@ -19,6 +23,7 @@ What it does not do: tokenise or split. :mod:`middleground.gpt.text` does that.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -31,6 +36,7 @@ from pathlib import Path
 from .paths import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / "data" / "manifest.json"
+DOWNLOAD_TIMEOUT_S = 60
 
 
 class DataError(RuntimeError):
@@ -63,6 +69,18 @@ def mirrors() -> list[Path]:
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
+def download_url(corpus: Corpus) -> str:
+    """The URL ``corpus`` is downloaded from: its manifest URL, or ``$MIDDLEGROUND_DATA_URL_BASE/file``."""
+    base = os.environ.get("MIDDLEGROUND_DATA_URL_BASE", "")
+    if base:
+        return base.rstrip("/") + "/" + corpus.file
+    return corpus.url
+
+
+def offline() -> bool:
+    return os.environ.get("MIDDLEGROUND_OFFLINE") == "1"
+
+
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -91,6 +109,31 @@ def _install_verified(corpus: Corpus, fill, target: Path, origin: str) -> Path:
     return target
 
 
+def _check_cache(corpus: Corpus, target: Path) -> tuple[bool, str]:
+    """``(True, "")`` when the cache entry is good; else ``(False, why)``, a bad entry removed."""
+    if not target.exists() and not target.is_symlink():
+        return False, "not there"
+    if target.is_dir():
+        raise DataError(
+            f"the cache entry for corpus {corpus.name!r} at {target} is a folder, not a file: "
+            f"remove it (`rm -r {target}`) or set MIDDLEGROUND_DATA_CACHE to another folder."
+        )
+    try:
+        got = sha256_of(target)
+    except OSError as e:
+        if not target.exists():  # a dangling link: nothing to read, nothing worth keeping
+            target.unlink(missing_ok=True)
+            return False, "a dangling link, removed"
+        raise DataError(
+            f"the cache entry for corpus {corpus.name!r} at {target} cannot be read ({e}): "
+            f"fix its permissions or remove it."
+        ) from e
+    if got == corpus.sha256:
+        return True, ""
+    target.unlink()  # a corrupt or truncated cache entry is removed, then fetched afresh
+    return False, f"the cached copy had SHA-256 {got} and was removed"
+
+
 def path(name: str) -> Path:
     """Return the local path of corpus ``name``, fetching and verifying it if needed."""
     corpora = manifest()
@@ -99,38 +142,47 @@ def path(name: str) -> Path:
     corpus = corpora[name]
     target = cache_dir() / corpus.file
 
-    if target.exists():
-        got = sha256_of(target)
-        if got == corpus.sha256:
-            return target
-        target.unlink()  # a corrupt or truncated cache entry is removed, then fetched afresh
-        cached_error = f"the cached copy at {target} had SHA-256 {got} and was removed; "
-    else:
-        cached_error = ""
+    ok, why = _check_cache(corpus, target)
+    if ok:
+        return target
+    tried = [f"cache {target}: {why}"]
 
+    if not mirrors():
+        tried.append("mirror: none configured (MIDDLEGROUND_DATA_MIRROR is unset or empty)")
     for mirror in mirrors():
         candidate = mirror / corpus.file
-        if candidate.is_file():
-            return _install_verified(
-                corpus, lambda tmp: shutil.copyfile(candidate, tmp), target, f"mirror {candidate}"
-            )
-
-    if os.environ.get("MIDDLEGROUND_OFFLINE") == "1":
-        download_error = "downloads are disabled (MIDDLEGROUND_OFFLINE=1)"
-    else:
+        if not candidate.is_file():
+            tried.append(f"mirror {candidate}: " + ("not a file" if candidate.exists() else "not there"))
+            continue
         try:
-            def fetch(tmp: Path) -> None:
-                with urllib.request.urlopen(corpus.url, timeout=60) as r, open(tmp, "wb") as f:
-                    shutil.copyfileobj(r, f)
+            return _install_verified(
+                corpus, lambda tmp, src=candidate: shutil.copyfile(src, tmp), target,
+                f"mirror {candidate}",
+            )
+        except DataError as e:
+            tried.append(f"mirror {candidate}: {e}")
+        except OSError as e:
+            tried.append(f"mirror {candidate}: copying failed ({e})")
 
-            return _install_verified(corpus, fetch, target, corpus.url)
-        except (urllib.error.URLError, OSError) as e:
-            download_error = f"downloading {corpus.url} failed ({e})"
+    url = download_url(corpus)
+    if offline():
+        tried.append(f"download {url}: downloads are disabled (MIDDLEGROUND_OFFLINE=1)")
+    else:
+        def fetch(tmp: Path) -> None:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
 
-    searched = ", ".join(str(m / corpus.file) for m in mirrors()) or "none configured"
+        try:
+            return _install_verified(corpus, fetch, target, url)
+        except DataError as e:
+            tried.append(f"download {url}: {e}")
+        except (OSError, http.client.HTTPException, ValueError) as e:  # URLError is an OSError
+            tried.append(f"download {url}: failed ({e})")
+
     raise DataError(
-        f"corpus {name!r} is not available: {cached_error}{download_error}; mirrors searched: "
-        f"{searched}. To fix: on a machine with network, run "
+        f"corpus {name!r} is not available. Sources tried, in order:\n"
+        + "".join(f"  - {line}\n" for line in tried)
+        + f"To fix: on a machine with network, run "
         f"`python -c \"import middleground.base.data as d; d.path('{name}')\"`; or download "
         f"{corpus.url} (SHA-256 {corpus.sha256}) to {target}; or set MIDDLEGROUND_DATA_MIRROR "
         f"to a folder holding {corpus.file}."

@@ -24,6 +24,7 @@ from typing import Any
 
 PROFILES = ("quick", "full", "gpu")
 PROFILE_ENV = "MIDDLEGROUND_PROFILE"
+PROFILE_HELP = '"quick", "full" or "gpu"; None: $MIDDLEGROUND_PROFILE, else gpu with CUDA, else full'
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,8 @@ _COMMON = {
     "seed": Param(int, 0, 0, 0, low=0, high=2**31 - 1, help="seed of every random draw"),
 }
 
-# The knob sweep of chapters 7 and 8 (and the intro's summary and chapter 10): one definition, so
-# that every chapter asks the sweep cache for the very same runs.
+# The standard knob sweep (chapters knob and capabilities; the intro's summary and chapter questions
+# reuse it): one definition, so that every chapter asks the sweep cache for the very same runs.
 _SWEEP = {
     "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
                    help="training steps of every run in the sweep"),
@@ -82,7 +83,8 @@ _SWEEP = {
                          help="settings along the temperature and noise knobs"),
 }
 
-# How much of Tiny Shakespeare chapters 6 and 9 use (the whole file is about 1.1 million characters).
+# How much of Tiny Shakespeare chapters middle and natural use (the whole file is about 1.1 million
+# characters).
 _TEXT_CHARS = Param(int, 100_000, 2_000_000, 2_000_000, low=10_000, high=100_000_000,
                     help="characters of Tiny Shakespeare used (at most the whole file)")
 
@@ -197,7 +199,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "L_max": Param(int, 8, 12, 14, low=2, high=16,
                        help="question 1: longest word whose observer beliefs are counted"),
         "family": Param(str, "noise", "noise", "noise", choices=("temperature", "noise"),
-                        help="question 2: which knob of chapter 7"),
+                        help="question 2: which knob of the knob chapter's sweep"),
         "knob_index": Param(int, 1, 3, 5, low=0, high=40,
                             help="question 2: which setting of that knob (0 = the first)"),
         "fit_fraction": Param(float, 0.5, 0.25, 0.25, low=0.05, high=0.9,
@@ -269,3 +271,14 @@ def resolve(chapter: str, profile: str | None = None, **given: Any) -> ChapterCo
     overrides = {k: spec[k].check(k, v) for k, v in given.items() if v is not None}
     values = {k: overrides.get(k, getattr(p, profile)) for k, p in spec.items()}
     return ChapterConfig(chapter=chapter, profile=profile, values=values, overrides=overrides)
+
+
+def parameters_cell(chapter: str) -> str:
+    """The source of the chapter's ``parameters`` cell, generated from its declarations here: every
+    parameter ``None`` (the profile decides) with its help as a comment, ``seed`` last. A test keeps
+    each chapter's cell equal to this, so the help a reader sees cannot drift from the runner's."""
+    spec = parameters(chapter)
+    names = [n for n in spec if n != "seed"] + (["seed"] if "seed" in spec else [])
+    rows = [("profile", PROFILE_HELP)] + [(n, spec[n].help) for n in names]
+    width = max(len(n) for n, _ in rows) + len(" = None")
+    return "\n".join(f"{n + ' = None':<{width}}  # {h}" for n, h in rows)

@@ -1,8 +1,16 @@
-"""Run the book's chapters through papermill, as CI does and as a reader would.
+"""Run the book's chapters through papermill, then render the book from what ran.
 
     python -m middleground.book.runner                       # every chapter in _toc.yml, default profile
     python -m middleground.book.runner intro --profile quick
     python -m middleground.book.runner intro -p steps 200 -p seed 3
+    python -m middleground.book.runner --book                # every chapter, then the HTML (make book)
+    python -m middleground.book.runner --render              # the HTML from notebooks already executed
+
+Papermill is the only executor. ``--book`` executes each chapter once and Jupyter Book then renders
+those executed notebooks with execution off, strictly (``-W -n``): a warning, an unknown glue key
+or a broken reference fails the build. Rendering refuses an executed notebook whose chapter source
+or package code has changed since it ran (each executed notebook records the SHA-256 of both), so
+a stale page can never be published.
 
 Chapters are MyST Markdown notebooks; papermill only reads ``.ipynb``, so each is read with
 jupytext and executed in memory. Parameters are validated against :mod:`middleground.profiles`
@@ -15,7 +23,11 @@ and the exit status is non-zero.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +42,26 @@ ROOT = PROJECT_ROOT
 
 class ChapterFailed(RuntimeError):
     pass
+
+
+class StaleNotebook(RuntimeError):
+    """An executed notebook that is missing, or older than its chapter or the package code."""
+
+
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def sha256_text(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def package_hash() -> str:
+    """SHA-256 over every module of the package: what an executed chapter's outputs depend on."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        h.update(str(path.relative_to(PACKAGE)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def chapters_in_toc(toc: Path = ROOT / "_toc.yml") -> list[Path]:
@@ -79,6 +111,7 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
 
     chapter = path.stem
     resolve(chapter, profile, **overrides)  # fail fast, with the parameter named, before a kernel
+    source_sha, code_sha = sha256_text(path), package_hash()  # what this execution ran from
     notebook = jupytext.read(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{chapter}.ipynb"
@@ -103,8 +136,63 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
     except BaseException:  # interrupted or broken kernel: leave nothing half-written
         partial.unlink(missing_ok=True)
         raise
+    executed = json.loads(partial.read_text(encoding="utf-8"))
+    executed["metadata"]["middleground"] = {
+        "source": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+        "source_sha256": source_sha, "package_sha256": code_sha,
+        "profile": profile or "default", "overrides": overrides}
+    partial.write_text(json.dumps(executed, indent=1, ensure_ascii=False), encoding="utf-8")
     os.replace(partial, final)
     return time.perf_counter() - t0
+
+
+def check_fresh(path: Path, executed: Path, code_sha: str) -> None:
+    """Raise :class:`StaleNotebook` unless ``executed`` ran from ``path`` and the current package."""
+    rerun = f"run `python -m middleground.book.runner {path.stem}` (or `make book`) first"
+    if not executed.is_file():
+        raise StaleNotebook(f"chapter {path.stem!r} has no executed notebook at {executed}; {rerun}")
+    meta = json.loads(executed.read_text(encoding="utf-8"))["metadata"].get("middleground", {})
+    if meta.get("source_sha256") != sha256_text(path):
+        raise StaleNotebook(f"chapter {path.stem!r}: {executed} was executed from another version of "
+                            f"{path.name}; {rerun}")
+    if meta.get("package_sha256") != code_sha:
+        raise StaleNotebook(f"chapter {path.stem!r}: {executed} was executed with other code in "
+                            f"src/middleground; {rerun}")
+
+
+def render(executed_dir: Path, out: Path, toc_paths: list[Path] | None = None) -> Path:
+    """Render the book from executed notebooks, strictly, with execution off; return the HTML folder.
+
+    A staging folder mirrors the book (``_config.yml``, ``_toc.yml``, ``chapters/``) with every
+    notebook chapter replaced by its executed notebook; ``src`` is linked so that literalinclude
+    shows the real code. Refuses stale notebooks (:func:`check_fresh`)."""
+    toc_paths = chapters_in_toc() if toc_paths is None else toc_paths
+    code_sha = package_hash()
+    stage = out / "_stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / "chapters").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, stage / name)
+    for extra in (ROOT / "chapters").glob("*.bib"):
+        shutil.copy2(extra, stage / "chapters" / extra.name)
+    (stage / "src").symlink_to(ROOT / "src", target_is_directory=True)
+    for path in toc_paths:
+        rel = path.relative_to(ROOT)
+        if is_notebook(path):
+            executed = executed_dir / f"{path.stem}.ipynb"
+            check_fresh(path, executed, code_sha)
+            shutil.copy2(executed, (stage / rel).with_suffix(".ipynb"))
+        else:
+            shutil.copy2(path, stage / rel)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", str(stage), "--all", "-W", "-n", "--keep-going",
+                           "--path-output", str(out)], capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    (out / "render.log").write_text(log, encoding="utf-8")
+    if proc.returncode != 0:
+        raise ChapterFailed(f"the strict render failed (exit {proc.returncode}); see {out / 'render.log'}"
+                            f":\n{log[-3000:]}")
+    return out / "_build" / "html"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,14 +208,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--times", type=Path, default=None,
                         help="also write each chapter's wall time to this JSON file "
                              "(the book's reproduction appendix reads benchmarks/results/)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--book", action="store_true",
+                      help="execute every chapter, then render the book strictly into HTML_ROOT/_build/html")
+    mode.add_argument("--render", action="store_true",
+                      help="only render the book from the executed notebooks in --out (refusing stale ones)")
+    parser.add_argument("--html-root", type=Path, default=ROOT,
+                        help="the rendered book goes to HTML_ROOT/_build/html (default: the project)")
     args = parser.parse_args(argv)
 
     available = {p.stem: p for p in chapters_in_toc() if is_notebook(p)}
     unknown = [c for c in args.chapters if c not in available]
     if unknown:
         parser.error(f"unknown chapter(s) {', '.join(unknown)}; _toc.yml has: {', '.join(available)}")
+    if (args.book or args.render) and (args.chapters or args.parameter):
+        parser.error("--book and --render take the whole book: no chapter names and no -p overrides "
+                     "(run single chapters without --book to override their parameters)")
     selected = [available[c] for c in args.chapters] or list(available.values())
     overrides = {name: parse_value(value) for name, value in args.parameter}
+    if args.render:
+        return _render_or_fail(args.out, args.html_root)
 
     total = 0.0
     times: dict[str, float] = {}
@@ -144,6 +244,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[middleground] {len(selected)} chapter(s) in {total:.1f} s", flush=True)
     if args.times is not None:
         write_times(args.times, args.profile, overrides, times)
+    return _render_or_fail(args.out, args.html_root) if args.book else 0
+
+
+def _render_or_fail(executed_dir: Path, html_root: Path) -> int:
+    print("[middleground] rendering the executed notebooks (strict, execution off)", flush=True)
+    t0 = time.perf_counter()
+    try:
+        html = render(executed_dir, html_root)
+    except (ChapterFailed, StaleNotebook) as e:
+        print(f"[middleground] FAILED {e}", file=sys.stderr, flush=True)
+        return 1
+    print(f"[middleground] book written to {html / 'index.html'} in {time.perf_counter() - t0:.1f} s",
+          flush=True)
     return 0
 
 

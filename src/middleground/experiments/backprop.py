@@ -50,4 +50,4 @@ def train_numpy_and_torch(steps: int, n_layer: int, n_embd: int, block_size: int
     abs_diff = max(float(np.abs(reference[k] - v.numpy()).max()) for k, v in state_dict.items())
     scale = max(float(np.abs(v.numpy()).max()) for v in state_dict.values())
     return records, {"max_abs_param_diff": abs_diff, "max_abs_param": scale,
-                     "n_params": model.num_params(), "vocab": len(vocab)}
+                     "n_params": model.num_params()}

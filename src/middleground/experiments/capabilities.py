@@ -23,7 +23,7 @@ from ..sweeps.knob import SWEEP_MODEL, sweep_train_config
 
 
 def quanta_cells(n_tasks: int, seeds, iters: int, k: int = 8, exponent: float = 1.5) -> list[dict]:
-    model = asdict(replace(SWEEP_MODEL, vocab_size=k + n_tasks, block_size=32))
+    model = asdict(replace(SWEEP_MODEL, vocab_size=Quanta(n_tasks, k, exponent, 33).vocab_size, block_size=32))
     return [{"family": "quanta", "n_tasks": n_tasks, "k": k, "exponent": exponent, "seed": int(s),
              "iters": int(iters), "model": model, "n_segments": 6000} for s in seeds]
 

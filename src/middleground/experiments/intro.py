@@ -57,4 +57,4 @@ def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: i
                 records.append({"source": name, "seed": seed + s, "step": row["step"],
                                 "val_bits": row["val_loss"] * NATS_TO_BITS,
                                 "exact_h": h})
-    return records, {"n_params": n_params, "alphabet": k, "model": model_cfg}
+    return records, {"n_params": n_params}

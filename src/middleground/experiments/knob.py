@@ -8,7 +8,6 @@ The standard sweep across the knob is :func:`middleground.sweeps.knob.results`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, replace
 
 import numpy as np
@@ -64,6 +63,5 @@ def train_icl_group(group: list[dict]) -> list[dict]:
         out.append({"steps": [r["step"] for r in run.history],
                     "val_bits": [r["val_loss"][m] * NATS_TO_BITS for r in run.history],
                     "position_bits": [r["extra"]["position_bits"][m] for r in run.history],
-                    "bayes_position_bits": bayes.tolist(),
-                    "bayes_bits": float(bayes.mean()), "uniform_bits": math.log2(k)})
+                    "bayes_position_bits": bayes.tolist()})
     return out

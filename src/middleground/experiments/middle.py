@@ -240,7 +240,6 @@ def text_estimates(x: np.ndarray, L_max: int, n_parts: int = 4) -> dict:
                        for p in parts])
     part_c = [entropy.compression_rates(p) for p in parts]
     whole["h_part_sd"] = part_h.std(axis=0, ddof=1)
-    whole["h_part_mean"] = part_h.mean(axis=0)
     whole["compress_part_sd"] = {k: float(np.std([c[k] for c in part_c], ddof=1)) for k in part_c[0]}
     whole["hilberg"] = entropy.hilberg_fit(H, L_min=1)
     return whole

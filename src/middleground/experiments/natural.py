@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -76,8 +76,8 @@ def degraded_texts(names: list[str], seed: int, n_chars: int | None = None) -> d
     return out
 
 
-def _targets(ids: np.ndarray, clean: np.ndarray, vocab, start: int, rng) -> dict:
-    """Prompt positions and target strings in ``ids[start:]`` for the two capabilities.
+def _targets(clean: np.ndarray, vocab, start: int, rng) -> dict:
+    """Prompt positions and target strings in ``clean[start:]`` for the two capabilities.
 
     A word of 4-12 letters is prompted with its first half (rounded up) and must be finished; a
     speaker's name, after a blank line, is prompted with its first letter."""
@@ -129,14 +129,14 @@ def train_group(group: list[dict]) -> list[dict]:
     _, _, vocab = shakespeare_char()
     cut = int(len(texts["original"]) * 0.9)
     streams = [texts[c["degradation"]] for c in group]
-    tc = replace(sweep_train_config(group[0]["iters"]), eval_interval=group[0]["iters"])
+    tc = sweep_train_config(group[0]["iters"], eval_interval=group[0]["iters"])
     run = fit_ensemble(cfg, tc, [s[:cut] for s in streams], [s[cut:] for s in streams],
                        [c["seed"] for c in group], device)
     # Targets depend only on the text they come from: the clean text for the original and the
     # noisy versions, the degraded text itself otherwise.
     target_key = ["original" if c["degradation"] == "original" or c["degradation"].startswith("noise ")
                   else c["degradation"] for c in group]
-    targets = {key: _targets(texts[key], texts[key], vocab, cut + CONTEXT,
+    targets = {key: _targets(texts[key], vocab, cut + CONTEXT,
                              np.random.default_rng([5, _stream(key)]))
                for key in dict.fromkeys(target_key)}
     out = [{"degradation": c["degradation"], "val_bits": run.history[-1]["val_loss"][m] * NATS_TO_BITS}

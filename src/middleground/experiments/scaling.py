@@ -51,11 +51,11 @@ def scaling_family(n_sizes: int, max_iters: int, batch_size: int, block_size: in
             wall = time.perf_counter() - t0
             n_no_pos = run.model.num_params(include_position=False)
             records.append({
-                "size": f"{n_layer}L×{n_embd}", "n_layer": n_layer, "n_embd": n_embd,
+                "size": f"{n_layer}L×{n_embd}",
                 "seed": seed + s, "N": non_embedding_params(run.model),
-                "N_total": run.model.num_params(), "D": tokens,
+                "D": tokens,
                 "val_loss": split_loss(run.model, val, block_size, device),
-                "train_loss": run.history[-1]["train_loss"], "wall_s": wall,
+                "wall_s": wall,
                 "flops_6ND": 6 * non_embedding_params(run.model) * tokens,
                 "flops_counted": flops_per_token(cfg, n_no_pos) * tokens,
                 "train_s": sum(run.iter_seconds)})

@@ -87,16 +87,6 @@ def lr_at(it: int, tc: TrainConfig) -> float:
     return tc.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (tc.learning_rate - tc.min_lr)
 
 
-def lr_at(it: int, tc: TrainConfig) -> float:
-    """nanoGPT's schedule: linear warmup, cosine decay to ``min_lr`` at ``lr_decay_iters``, then flat."""
-    if it < tc.warmup_iters:
-        return tc.learning_rate * (it + 1) / (tc.warmup_iters + 1)
-    if it > tc.decay_iters:
-        return tc.min_lr
-    ratio = (it - tc.warmup_iters) / (tc.decay_iters - tc.warmup_iters)
-    return tc.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (tc.learning_rate - tc.min_lr)
-
-
 def as_tokens(tokens, vocab_size: int, block_size: int, name: str) -> torch.Tensor:
     """A token stream as a long tensor, checked: at least one window, ids in [0, vocab_size)."""
     t = torch.as_tensor(np.asarray(tokens), dtype=torch.long)

@@ -22,7 +22,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -156,12 +155,11 @@ class EnsembleRun:
 
 
 def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, seeds: list[int],
-                 device: Device | None = None, eval_steps=None, stride: int | None = None,
+                 device: Device | None = None, stride: int | None = None,
                  on_eval=None) -> EnsembleRun:
     """Train len(seeds) models at once; member m trains on ``train_streams[m]`` from seed ``seeds[m]``.
 
-    Evaluations happen at step 0, at multiples of ``tc.eval_interval`` and at the end (or at the
-    explicit ``eval_steps``), on ``tc.eval_iters`` fixed batches of each member's validation stream
+    Evaluations happen at step 0, at multiples of ``tc.eval_interval`` and at the end, on ``tc.eval_iters`` fixed batches of each member's validation stream
     (the batches the single-model trainer would use). Member m's weights and training batches come
     from ``seeds[m]`` alone, exactly as :func:`middleground.gpt.train.fit` with ``seed=seeds[m]``
     draws them, so a member's run does not depend on the others. ``on_eval(model, step)`` may
@@ -182,8 +180,7 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)
     opt = adamw(model, tc, device, batch_dims=1)
     gens = [torch.Generator().manual_seed(s) for s in seeds]
-    steps = set(eval_steps) if eval_steps is not None else {
-        s for s in range(0, tc.max_iters + 1, tc.eval_interval)} | {tc.max_iters}
+    steps = set(range(0, tc.max_iters + 1, tc.eval_interval)) | {tc.max_iters}
 
     def clip(m):
         if tc.grad_clip > 0:
@@ -196,8 +193,7 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
         history.append(row)
 
     history: list[dict] = []
-    if 0 in steps:
-        record(0)
+    record(0)
     start = time.perf_counter()
     for it in range(tc.max_iters):
         batches = [random_batch(t, cfg.block_size, tc.batch_size, g, stride) for t, g in zip(train_t, gens)]

@@ -35,7 +35,7 @@ def extrapolate(steps, values, fit_fraction: float, ceiling: float | None = None
     S = steps[-1]
     mask = (steps > 0) & (steps <= fit_fraction * S)
     xs, ys = steps[mask], values[mask]
-    out = {"actual": float(values[-1]), "fitted_points": int(mask.sum())}
+    out = {"actual": float(values[-1])}
     if len(xs) < 4:
         raise ValueError(f"only {len(xs)} evaluations in the fitted part; raise fit_fraction")
     if np.ptp(ys) < 1e-9:
