@@ -2,7 +2,7 @@
 
     python benchmarks/entropy_speed.py [--n 1000000] [--L 12] [--out benchmarks/results/entropy_speed.json]
 
-Times :func:`middleground.entropy.block_entropies` (rolling integer codes) against a straightforward
+Times :func:`middleground.measures.entropy.block_entropies` (rolling integer codes) against a straightforward
 ``collections.Counter`` over tuples of the same words, in the same run and on the same samples, for
 a binary and a 65-symbol alphabet, checks that both give the same numbers, and prints the ratio.
 Target on this project's 2-core machine: <= 2 s for the vectorised version. A benchmark prints

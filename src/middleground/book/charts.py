@@ -3,7 +3,7 @@
 Altair's default HTML output loads vega from a CDN, so an offline reader would see an error
 instead of a chart. Here each chart is emitted as an empty ``div`` plus a call to ``vegaEmbed``;
 the vega, vega-lite and vega-embed code comes from one local bundle that
-:mod:`middleground.sphinx_vega` adds to every page of the built book. In Jupyter the same output
+:mod:`middleground.book.sphinx_vega` adds to every page of the built book. In Jupyter the same output
 carries the vega-lite mimetype, which JupyterLab renders natively.
 
 Conventions every chart follows (enforced by :func:`finish`): a title, a one-sentence description

@@ -13,7 +13,7 @@ or package code has changed since it ran (each executed notebook records the SHA
 a stale page can never be published.
 
 Chapters are MyST Markdown notebooks; papermill only reads ``.ipynb``, so each is read with
-jupytext and executed in memory. Parameters are validated against :mod:`middleground.profiles`
+jupytext and executed in memory. Parameters are validated against :mod:`middleground.book.profiles`
 *before* a kernel starts. Executed notebooks are written to ``_build/papermill/<chapter>.ipynb``
 through a temporary file, so a failed or interrupted run never leaves a half-written notebook
 under that name. Each chapter's wall time is printed; a failure names the chapter and the cell,

@@ -30,7 +30,7 @@ def _block_names(i: int) -> dict[str, str]:
 
 
 def from_torch(model) -> dict[str, np.ndarray]:
-    """Copy a :class:`middleground.model.GPT`'s weights into numpy (float64), linear weights transposed."""
+    """Copy a :class:`middleground.gpt.model.GPT`'s weights into numpy (float64), linear weights transposed."""
     params = {}
     for name, tensor in model.state_dict().items():
         if name == "lm_head.weight":
