@@ -41,18 +41,19 @@ def extrapolate(steps, values, fit_fraction: float, ceiling: float | None = None
     if np.ptp(ys) < 1e-9:
         out.update(prediction=float(ys[-1]), method="constant")
     else:
-        out.update(_power_law_prediction(xs, ys, S))
+        out.update(_power_law_prediction(xs, ys, S, ceiling))
     out["prediction"] = float(np.clip(out["prediction"], 0.0, np.inf if ceiling is None else ceiling))
     out["abs_error"] = abs(out["prediction"] - out["actual"])
     out["norm_error"] = out["abs_error"] / max(abs(float(values[-1] - values[0])), 1e-3)
     return out
 
 
-def _power_law_prediction(xs, ys, S) -> dict:
+def _power_law_prediction(xs, ys, S, ceiling) -> dict:
     try:
-        # power laws fall: fit the mirror image of rising metrics
+        # Power laws fall to a floor E >= 0: fit a rising metric as its distance to the ceiling
+        # (an error rate), or, with no ceiling, to a bound well above the values seen.
         sign = 1.0 if ys[0] >= ys[-1] else -1.0
-        shift = 0.0 if sign > 0 else float(ys.max()) + 1e-6
+        shift = 0.0 if sign > 0 else (ceiling if ceiling is not None else float(2 * ys.max() - ys.min()))
         f = fit_power_law(xs, sign * ys + shift)
         return {"prediction": (float(f.predict(S)) - shift) * sign, "method": "power law"}
     except (RuntimeError, ValueError):
