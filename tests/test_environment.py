@@ -29,8 +29,9 @@ def test_requirements_and_environment_pin_the_same_versions():
 
 def test_torch_is_pinned_exactly():
     # A loose torch spec can pull a multi-GB CUDA build on the CPU machines this book targets.
+    # _pins refuses any line that is not `name==version`; which version is requirements.txt's call.
     req = _pins((ROOT / "requirements.txt").read_text().splitlines())
-    assert req["torch"] == "2.13.0"
+    assert "torch" in req and re.fullmatch(r"\d+\.\d+\.\d+", req["torch"])
 
 
 def test_installed_versions_match_the_pins():

@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..base.paths import PROJECT_ROOT
+
 
 
 def chromium_path() -> str:
@@ -167,7 +168,7 @@ def problems(reports: list[PageReport]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    html_dir = Path(argv[0]) if argv else ROOT / "_build" / "html"
+    html_dir = Path(argv[0]) if argv else PROJECT_ROOT / "_build" / "html"
     reports = check(html_dir)
     for r in reports:
         print(json.dumps(asdict(r)))

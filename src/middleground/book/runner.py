@@ -34,7 +34,7 @@ from pathlib import Path
 
 import yaml
 
-from ..base.paths import PROJECT_ROOT
+from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
 from .profiles import PROFILES, ParameterError, resolve
 
 ROOT = PROJECT_ROOT
@@ -48,20 +48,13 @@ class StaleNotebook(RuntimeError):
     """An executed notebook that is missing, or older than its chapter or the package code."""
 
 
-PACKAGE = Path(__file__).resolve().parents[1]
-
-
 def sha256_text(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def package_hash() -> str:
     """SHA-256 over every module of the package: what an executed chapter's outputs depend on."""
-    h = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        h.update(str(path.relative_to(PACKAGE)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return fingerprint(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR)
 
 
 def chapters_in_toc(toc: Path = ROOT / "_toc.yml") -> list[Path]:

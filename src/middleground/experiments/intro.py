@@ -20,9 +20,9 @@ from ..sources.processes import IID, Periodic
 def three_sources(period: int = 16, seed: int = 0, synthetic_length: int = 200_000):
     """Uniform noise, a periodic word, and Tiny Shakespeare, all over the same 65-symbol alphabet.
 
-    Returns ``{name: (train_tokens, val_tokens, exact_h_bits_or_None)}``. Tiny Shakespeare is
-    split 90/10 by position as in nanoGPT; the synthetic sources get independent draws for
-    validation.
+    Returns ``({name: (train_tokens, val_tokens, exact_h_bits_or_None)}, alphabet_size)``. Tiny
+    Shakespeare is split 90/10 by position as in nanoGPT; the synthetic sources get independent
+    draws for validation.
     """
     corpus = data.read_text("tinyshakespeare")
     vocab = text.CharVocab.from_text(corpus)

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 from scipy.special import digamma
 
+from ..base.bits import NATS_TO_BITS
 from ..sources.processes import NoExactValue, Source, Truth
 
 CORRECTIONS = ("plugin", "miller-madow", "grassberger")
@@ -43,7 +44,6 @@ COMPRESSORS = {
     "bz2": lambda b: bz2.compress(b, 9),
     "lzma": lambda b: lzma.compress(b, preset=9 | lzma.PRESET_EXTREME),
 }
-LN2 = math.log(2.0)
 
 
 def _check_sample(x) -> np.ndarray:
@@ -65,11 +65,11 @@ def _entropy_from_counts(counts: np.ndarray, correction: str) -> float:
         return float(-(p * np.log2(p)).sum())
     if correction == "miller-madow":
         p = counts / N
-        return float(-(p * np.log2(p)).sum() + (len(counts) - 1) / (2 * N * LN2))
+        return float(-(p * np.log2(p)).sum() + (len(counts) - 1) / (2 * N) * NATS_TO_BITS)
     if correction == "grassberger":
         n = counts.astype(float)
         G = digamma(n) + 0.5 * (-1.0) ** n * (digamma((n + 1) / 2) - digamma(n / 2))
-        return float((math.log(N) - (n * G).sum() / N) / LN2)
+        return float((math.log(N) - (n * G).sum() / N) * NATS_TO_BITS)
     raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
 
 

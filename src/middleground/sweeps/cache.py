@@ -27,8 +27,9 @@ from typing import Callable
 
 from ..base import data
 from ..base.files import write_json
+from ..base.paths import PACKAGE_DIR, fingerprint
 
-PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE = PACKAGE_DIR
 # The layers a training run can depend on. Coarser than tracking which modules a cell imports,
 # and so never stale; the book tooling (book/) and the chapters' modules (experiments/) are left
 # out, except the module that defines the group trainer, which run() adds.
@@ -38,14 +39,10 @@ RUN_LAYERS = ("base", "mechanics", "sources", "measures", "gpt", "sweeps")
 def code_version(trainer_file: Path | None = None) -> str:
     """SHA-256 over the modules of :data:`RUN_LAYERS` (and ``trainer_file``, if given)."""
     package = PACKAGE
-    files = sorted(p for layer in RUN_LAYERS for p in (package / layer).rglob("*.py"))
+    files = [p for layer in RUN_LAYERS for p in (package / layer).rglob("*.py")]
     if trainer_file is not None:
         files.append(Path(trainer_file))
-    h = hashlib.sha256()
-    for path in files:
-        h.update(str(path.relative_to(package) if path.is_relative_to(package) else path.name).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return fingerprint(files, package)
 
 
 def cell_key(cell: dict, version: str) -> str:
