@@ -18,7 +18,8 @@ def built_book(tmp_path_factory):
     executed = tmp_path_factory.mktemp("executed")
     site = tmp_path_factory.mktemp("site")
     code = runner.main(["--profile", "quick", "--book", "--out", str(executed), "--html-root", str(site)])
-    log = (site / "render.log").read_text() if (site / "render.log").exists() else ""
+    log_file = site / "_build" / "render.log"
+    log = log_file.read_text() if log_file.exists() else ""
     return code, executed, site / "_build" / "html", log
 
 

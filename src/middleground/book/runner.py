@@ -156,12 +156,13 @@ def check_fresh(path: Path, executed: Path, code_sha: str) -> None:
 def render(executed_dir: Path, out: Path, toc_paths: list[Path] | None = None) -> Path:
     """Render the book from executed notebooks, strictly, with execution off; return the HTML folder.
 
-    A staging folder mirrors the book (``_config.yml``, ``_toc.yml``, ``chapters/``) with every
+    The HTML goes to ``out/_build/html``, the log to ``out/_build/render.log``. A staging folder,
+    ``out/_build/stage``, mirrors the book (``_config.yml``, ``_toc.yml``, ``chapters/``) with every
     notebook chapter replaced by its executed notebook; ``src`` is linked so that literalinclude
     shows the real code. Refuses stale notebooks (:func:`check_fresh`)."""
     toc_paths = chapters_in_toc() if toc_paths is None else toc_paths
     code_sha = package_hash()
-    stage = out / "_stage"
+    stage = out / "_build" / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     (stage / "chapters").mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
@@ -181,9 +182,9 @@ def render(executed_dir: Path, out: Path, toc_paths: list[Path] | None = None) -
     proc = subprocess.run([str(jb), "build", str(stage), "--all", "-W", "-n", "--keep-going",
                            "--path-output", str(out)], capture_output=True, text=True)
     log = proc.stdout + proc.stderr
-    (out / "render.log").write_text(log, encoding="utf-8")
+    (out / "_build" / "render.log").write_text(log, encoding="utf-8")
     if proc.returncode != 0:
-        raise ChapterFailed(f"the strict render failed (exit {proc.returncode}); see {out / 'render.log'}"
+        raise ChapterFailed(f"the strict render failed (exit {proc.returncode}); see {out / '_build' / 'render.log'}"
                             f":\n{log[-3000:]}")
     return out / "_build" / "html"
 
