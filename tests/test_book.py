@@ -74,6 +74,14 @@ def test_no_page_references_a_remote_script_or_stylesheet(built_book):
             assert needle not in text, f"{page.relative_to(html)} loads {needle}..."
 
 
+def test_markdown_tables_printed_by_cells_render_as_tables(built_book):
+    """A results table printed as Markdown must become a <table>, not a paragraph of pipes."""
+    _, _, html, _ = built_book
+    for page in html.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<p>| " not in text and "<p>|" not in text, f"{page.relative_to(html)}: a table left as text"
+
+
 def test_pages_render_offline_in_chromium(built_book):
     _, _, html, _ = built_book
     reports = browser_check.check(html)
