@@ -37,7 +37,7 @@ def stamp() -> dict:
     return {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "commit": commit, "dirty": dirty}
 
 
-def record(cfg: ChapterConfig, device_name: str | None = None) -> dict:
+def record(cfg: ChapterConfig, device_name: str | None = None, claims=None) -> dict:
     import numpy
     import torch
 
@@ -56,6 +56,9 @@ def record(cfg: ChapterConfig, device_name: str | None = None) -> dict:
         "numpy": numpy.__version__,
         "python": platform.python_version(),
         "wall_seconds": time.time() - cfg.started,
+        "claims": None if claims is None else {"checked": len(claims.items),
+                                               "hold": sum(c.holds for c in claims.items),
+                                               "enforced": claims.enforced},
     }
 
 
@@ -77,7 +80,9 @@ class Box:
             ("device", i["device"]),
             ("versions", f"torch {i['torch']}, numpy {i['numpy']}, Python {i['python']}"),
             ("chapter wall time", f"{i['wall_seconds']:.1f} s"),
-        ]
+        ] + ([] if i.get("claims") is None else [("claims in the prose", (
+            f"{i['claims']['hold']} of {i['claims']['checked']} hold; "
+            + ("enforced" if i["claims"]["enforced"] else "listed, not enforced") + " under this profile"))])
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
@@ -89,5 +94,6 @@ class Box:
         return "\n".join(f"{k:>20}: {v}" for k, v in self._rows())
 
 
-def box(cfg: ChapterConfig, device_name: str | None = None) -> Box:
-    return Box(record(cfg, device_name))
+def box(cfg: ChapterConfig, device_name: str | None = None, claims=None) -> Box:
+    """The provenance box; with the chapter's :class:`~.claims.Claims`, also how many held."""
+    return Box(record(cfg, device_name, claims))

@@ -35,6 +35,7 @@ from pathlib import Path
 import yaml
 
 from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
+from .claims import CLAIMS_ENV
 from .profiles import PROFILES, ParameterError, resolve
 
 ROOT = PROJECT_ROOT
@@ -220,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
                      "(run single chapters without --book to override their parameters)")
     selected = [available[c] for c in args.chapters] or list(available.values())
     overrides = {name: parse_value(value) for name, value in args.parameter}
+    # Chapters record their claims beside the executed notebooks (the appendix lists them); a
+    # whole-book run starts from an empty list, so no claim of an older build is shown.
+    claims = Path(os.environ.setdefault(CLAIMS_ENV, str(args.out / "claims")))
+    if args.book:
+        shutil.rmtree(claims, ignore_errors=True)
     if args.render:
         return _render_or_fail(args.out, args.html_root)
 
