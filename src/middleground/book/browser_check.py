@@ -48,10 +48,13 @@ class PageReport:
     math: int = 0
     math_rendered: int = 0
     math_errors: int = 0
+    charts_too_wide: int = 0
     provenance: bool = False
     js_errors: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)  # serious or critical axe violations
+    downloads: dict[str, str] = field(default_factory=dict)  # download link -> what it served
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -85,8 +88,57 @@ _INSPECT = """() => {
     math_rendered: document.querySelectorAll('mjx-container').length,
     math_errors: document.querySelectorAll('mjx-merror, mjx-container [data-mjx-error]').length,
     provenance: !!document.querySelector('aside.mg-provenance'),
+    // a chart must fit the box its output sits in (else it scrolls sideways, legend cut off)
+    charts_too_wide: drawn.filter(c => {
+      const svg = c.querySelector('svg.marks');
+      const box = c.closest('.cell_output') || c.closest('article') || document.body;
+      return svg && svg.getBoundingClientRect().width > box.clientWidth + 1;
+    }).length,
   };
 }"""
+
+
+# Accessibility: axe-core (WCAG 2 A and AA rules), from the axe-playwright-python wheel, injected
+# from disk: nothing is fetched. Serious and critical violations fail the check.
+_AXE_RUN = """async () => {
+  // preload: false, or axe re-fetches stylesheets' @import targets against the page's own URL (404s)
+  const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}, preload: false});
+  return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id} (${v.impact}) x${v.nodes.length}: ${v.nodes[0].target.join(' ')}`);
+}"""
+
+# Every download the page offers (the theme's download menu), fetched from the same server: the
+# status, the type, and for a notebook whether it carries outputs.
+_DOWNLOADS = """async () => {
+  const out = {};
+  const links = Array.from(document.querySelectorAll('.dropdown-download-buttons a[href]'))
+    .filter(a => !a.getAttribute('href').startsWith('javascript') && !a.getAttribute('onclick'));
+  for (const a of links) {
+    const url = new URL(a.getAttribute('href'), document.baseURI);
+    try {
+      const r = await fetch(url);
+      const text = r.ok ? await r.text() : '';
+      let what = `${r.status}`;
+      if (r.ok && url.pathname.endsWith('.ipynb')) {
+        const nb = JSON.parse(text);
+        const outputs = nb.cells.reduce((n, c) => n + ((c.outputs || []).length), 0);
+        what += ` notebook, ${outputs} outputs`;
+      } else if (r.ok) {
+        what += ` ${text.length} characters`;
+      }
+      out[url.pathname.split('/').pop()] = what;
+    } catch (e) {
+      out[url.pathname.split('/').pop()] = `failed: ${e}`;
+    }
+  }
+  return out;
+}"""
+
+
+def _axe_source() -> str:
+    from importlib.resources import files
+
+    return (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 
 
 def _only_localhost(origin: str, report: PageReport):
@@ -114,6 +166,7 @@ def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
                    and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8", errors="replace")[:2000])
     if not pages:
         raise FileNotFoundError(f"no HTML pages under {html_dir}; build the book first")
+    axe = _axe_source()
     server = _serve(html_dir)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     reports = []
@@ -142,6 +195,9 @@ def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
                 page.wait_for_timeout(settle_ms)
                 for key, value in page.evaluate(_INSPECT).items():
                     setattr(report, key, value)
+                report.downloads = page.evaluate(_DOWNLOADS)
+                page.add_script_tag(content=axe)
+                report.accessibility = page.evaluate(_AXE_RUN)
                 page.close()
                 reports.append(report)
             browser.close()
@@ -159,10 +215,15 @@ def problems(reports: list[PageReport]) -> list[str]:
         if r.math and (r.math_rendered < r.math or r.math_errors):
             out.append(f"{r.page}: math not rendered ({r.math_rendered} of {r.math} rendered, "
                        f"{r.math_errors} errors)")
+        if r.charts_too_wide:
+            out.append(f"{r.page}: {r.charts_too_wide} chart(s) wider than the text column")
         out += [f"{r.page}: {e}" for e in r.js_errors]
         out += [f"{r.page}: network request blocked: {u}" for u in r.blocked]
         out += [f"{r.page}: request failed: {u}" for u in r.failed
                 if not any(u.startswith(b) for b in r.blocked)]
+        out += [f"{r.page}: accessibility: {v}" for v in r.accessibility]
+        out += [f"{r.page}: download {name} gave {what}" for name, what in r.downloads.items()
+                if not what.startswith("200")]
     return out
 
 

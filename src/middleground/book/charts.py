@@ -37,6 +37,9 @@ def _theme() -> dict:
             "range": {"category": PALETTE},
             "line": {"strokeWidth": 2},
             "point": {"size": 40, "filled": True},
+            # Marks are not announced one by one: the figure's text alternative is the chart's
+            # description (the div's aria-label), which every chart must have (finish()).
+            "mark": {"aria": False},
         }
     }
 
@@ -54,6 +57,10 @@ def _render(spec: dict, **_) -> dict:
         "  function draw() {\n"
         "    if (!window.vegaEmbed) { console.error('middleground: vega bundle missing'); return; }\n"
         f"    window.vegaEmbed('#{div_id}', spec, {{renderer: 'svg', actions: {{export: true, source: false, compiled: false, editor: false}}}})\n"
+        "      .then(function () {\n"
+        f"        var menu = document.querySelector('#{div_id} details > summary');\n"
+        "        if (menu) menu.setAttribute('aria-label', 'Chart actions: save as SVG or PNG');\n"
+        "      })\n"
         "      .catch(function (e) { console.error('middleground chart: ' + e); });\n"
         "  }\n"
         "  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', draw);\n"

@@ -184,6 +184,13 @@ def render(executed_dir: Path, out: Path, toc_paths: list[Path] | None = None) -
                            "--path-output", str(out)], capture_output=True, text=True)
     log = proc.stdout + proc.stderr
     (out / "_build" / "render.log").write_text(log, encoding="utf-8")
+    if proc.returncode == 0:  # each chapter's MyST source beside its executed notebook (.md download)
+        sources = out / "_build" / "html" / "_sources"
+        for path in toc_paths:
+            if is_notebook(path) and path.suffix == ".md":
+                target = sources / path.relative_to(ROOT)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
     if proc.returncode != 0:
         raise ChapterFailed(f"the strict render failed (exit {proc.returncode}); see {out / '_build' / 'render.log'}"
                             f":\n{log[-3000:]}")
