@@ -94,6 +94,11 @@ def test_pages_render_offline_in_chromium(built_book):
         # expression of its cell is silently not displayed)
         built = path.read_text().count("charts.finish(")
         assert report.charts == built, f"{path.stem}: {built} chart(s) built, {report.charts} on the page"
+        # the download menu serves the executed notebook (with outputs) and the MyST source, offline
+        nb = report.downloads.get(f"{path.stem}.ipynb", "")
+        assert nb.startswith("200 notebook") and not nb.endswith(" 0 outputs"), (path.stem, report.downloads)
+        assert report.downloads.get(f"{path.stem}.md", "").startswith("200"), (path.stem, report.downloads)
+        assert report.accessibility == [] and report.charts_too_wide == 0
     intro = by_page["chapters/intro.html"]
     assert intro.charts >= 1 and intro.charts_drawn == intro.charts
     assert intro.math >= 1 and intro.math_rendered >= intro.math
@@ -103,7 +108,8 @@ def test_browser_check_catches_a_broken_page(tmp_path):
     """The check itself must be able to fail: a page with a JS error, an undrawn chart, and a
     remote script."""
     (tmp_path / "bad.html").write_text(
-        "<html><body><div class='mg-chart'></div><span class='math'>x</span>"
+        "<html lang='en'><head><title>bad</title></head><body><div class='mg-chart'></div><span class='math'>x</span>"
+        "<details><summary></summary>hidden</details><img src='missing.png'>"
         "<script src='https://cdn.example.com/x.js'></script><script>undefinedFunction();</script>"
         "</body></html>")
     problems = browser_check.problems(browser_check.check(tmp_path, settle_ms=200))
@@ -112,3 +118,4 @@ def test_browser_check_catches_a_broken_page(tmp_path):
     assert "math not rendered" in text
     assert "undefinedFunction" in text
     assert "network request blocked: https://cdn.example.com/x.js" in text
+    assert "accessibility: image-alt (critical)" in text  # axe-core ran on the page

@@ -22,6 +22,11 @@ def test_a_false_claim_is_listed_under_quick_and_fails_under_full(tmp_path):
     assert [c["status"] for c in collected(tmp_path)[0]["claims"]] == ["holds", "FAILS"]
 
 
+def test_a_readers_run_with_overridden_parameters_lists_claims_but_does_not_stop(tmp_path):
+    claim = Claims(resolve("intro", "full", steps=10), folder=tmp_path)
+    assert not claim.enforced and claim("sizes as published", False, 10) is False
+
+
 def test_choose_picks_the_first_sentence_that_holds_and_records_it(tmp_path):
     claim = Claims(resolve("intro", "full"), folder=tmp_path)
     x = 0.03
