@@ -3,8 +3,8 @@ chapter as MyST Markdown in the download menu.
 
 - CSS: a chart's SVG scales down to the width of the text column (Vega draws at a fixed pixel
   size; wide concatenations used to scroll sideways with their legends cut off).
-- JS, on load: sphinxcontrib-bibtex's citation list says ``role="list"`` without list items
-  (an axe "aria-required-children" violation): its entries become list items. The download menu
+- JS, on load: sphinxcontrib-bibtex's citation list says ``role="list"`` but its entries say
+  ``role="doc-biblioentry"`` (an axe "aria-required-children" violation): they become list items. The download menu
   gains a ``.md`` entry beside the executed ``.ipynb`` (the runner copies each chapter's MyST
   source next to the executed notebook under ``_sources/``).
 
@@ -28,8 +28,9 @@ div.mg-chart svg.marks { max-width: 100%; height: auto; }
 _JS = """\
 (function () {
   function ready() {
+    // entries say role="doc-biblioentry", a deprecated role axe does not accept inside a list
     document.querySelectorAll('.citation-list[role="list"] > *').forEach(function (e) {
-      if (!e.getAttribute('role')) e.setAttribute('role', 'listitem');
+      e.setAttribute('role', 'listitem');
     });
     var nb = document.querySelector('.dropdown-download-buttons a[href$=".ipynb"]');
     if (nb && !document.querySelector('.dropdown-download-buttons a[href$=".md"]')) {
