@@ -97,3 +97,19 @@ class Box:
 def box(cfg: ChapterConfig, device_name: str | None = None, claims=None) -> Box:
     """The provenance box; with the chapter's :class:`~.claims.Claims`, also how many held."""
     return Box(record(cfg, device_name, claims))
+
+
+def run_times(chapter: str) -> dict[str, str]:
+    """The chapter's recorded wall time under each profile, as the run box states it: from
+    ``benchmarks/results/chapter_times_<profile>.json`` (written by ``runner --times``, the same
+    files the reproduction appendix tabulates), or "not recorded"."""
+    import json
+
+    out = {}
+    for profile in ("quick", "full", "gpu"):
+        path = PROJECT_ROOT / "benchmarks" / "results" / f"chapter_times_{profile}.json"
+        seconds = json.loads(path.read_text())["chapters"].get(chapter) if path.exists() else None
+        out[f"run_time_{profile}"] = ("not recorded" if seconds is None else
+                                      f"about {seconds:.0f} s" if seconds < 120 else
+                                      f"about {seconds / 60:.0f} minutes")
+    return out

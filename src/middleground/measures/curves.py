@@ -17,6 +17,11 @@ from ..sources.knobs import KNOB_K
 from .scaling import fit_power_law
 
 
+ORDERED = "the ordered part (h below a quarter of its maximum)"
+MIDDLE = "the middle (h between a quarter and three quarters of its maximum)"
+NOISY = "the noisy part (h above three quarters of its maximum)"
+
+
 def steps_to_plateau(steps, excess, fraction: float = 0.9) -> int:
     """First step by which ``fraction`` of the total drop in excess loss has happened."""
     excess = np.asarray(excess)
@@ -79,9 +84,14 @@ def extrapolation_errors(cells: list[dict], results: list[dict], fit_fraction: f
 
 
 def where_on_knob(h: float, h_max: float = math.log2(KNOB_K)) -> str:
-    """"the ordered end", "the middle" or "the noise end" of a knob, by h as a share of h_max."""
+    """Which part of a knob ``h`` sits in, by h as a share of h_max, with that definition in the
+    words: the ordered part (below a quarter), the middle, or the noisy part (above three quarters)."""
     share = h / h_max
-    return "the ordered end" if share < 0.25 else "the noise end" if share > 0.75 else "the middle"
+    if not 0.0 <= share <= 1.0 + 1e-9:
+        raise ValueError(f"h must lie in [0, h_max = {h_max}]; got {h!r}")
+    if share < 0.25:
+        return ORDERED
+    return NOISY if share > 0.75 else MIDDLE
 
 
 def error_peak(errors: list[dict], metric: str = "exact match",
