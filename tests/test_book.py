@@ -33,7 +33,7 @@ def test_every_chapter_executes_once_through_papermill(built_book, capsys):
         errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
         assert not errors
         meta = nb["metadata"]["middleground"]
-        assert meta["source_sha256"] == runner.sha256_text(path) and meta["profile"] == "quick"
+        assert meta["source_sha256"] == runner.sha256_of(path) and meta["profile"] == "quick"
     assert not list(executed.glob("*.partial.ipynb"))
 
 
@@ -55,7 +55,7 @@ def test_a_stale_executed_notebook_is_refused(built_book, tmp_path):
     nb_path.write_text(json.dumps(nb))
     with pytest.raises(StaleNotebook, match="'matmul'.*another version of matmul.md"):
         runner.render(stale, tmp_path / "site")
-    nb["metadata"]["middleground"]["source_sha256"] = runner.sha256_text(
+    nb["metadata"]["middleground"]["source_sha256"] = runner.sha256_of(
         next(p for p in NOTEBOOKS if p.stem == "matmul"))
     nb["metadata"]["middleground"]["package_sha256"] = "1" * 64  # as if src/ changed since
     nb_path.write_text(json.dumps(nb))

@@ -23,7 +23,6 @@ and the exit status is non-zero.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import yaml
 
+from ..base.data import sha256_of
 from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
 from .claims import CLAIMS_ENV
 from .profiles import PROFILES, ParameterError, resolve
@@ -47,10 +47,6 @@ class ChapterFailed(RuntimeError):
 
 class StaleNotebook(RuntimeError):
     """An executed notebook that is missing, or older than its chapter or the package code."""
-
-
-def sha256_text(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def package_hash() -> str:
@@ -105,7 +101,7 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
 
     chapter = path.stem
     resolve(chapter, profile, **overrides)  # fail fast, with the parameter named, before a kernel
-    source_sha, code_sha = sha256_text(path), package_hash()  # what this execution ran from
+    source_sha, code_sha = sha256_of(path), package_hash()  # what this execution ran from
     notebook = jupytext.read(path)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f"{chapter}.ipynb"
@@ -146,7 +142,7 @@ def check_fresh(path: Path, executed: Path, code_sha: str) -> None:
     if not executed.is_file():
         raise StaleNotebook(f"chapter {path.stem!r} has no executed notebook at {executed}; {rerun}")
     meta = json.loads(executed.read_text(encoding="utf-8"))["metadata"].get("middleground", {})
-    if meta.get("source_sha256") != sha256_text(path):
+    if meta.get("source_sha256") != sha256_of(path):
         raise StaleNotebook(f"chapter {path.stem!r}: {executed} was executed from another version of "
                             f"{path.name}; {rerun}")
     if meta.get("package_sha256") != code_sha:
