@@ -1,6 +1,7 @@
 """Continuation targets and their scoring, and the quanta task, on hand-made cases."""
 
 import numpy as np
+import pytest
 
 from middleground.measures import capability
 from middleground.sources import hmm
@@ -64,3 +65,20 @@ def test_beliefs_after_a_context_equal_brute_force_bayes():
             p *= src.T[x, path[t], path[t + 1]]
         post[path[-1]] += p
     assert np.allclose(beliefs.after(src.start, src.T, ctx)[0], post / post.sum(), atol=1e-12)
+
+
+def test_surprisal_of_the_optimal_predictor_sums_to_the_exact_sequence_probability():
+    """Σ_t -log2 P(x_t | x_<t) = -log2 P(x), with P(x) enumerated over hidden paths."""
+    from itertools import product
+
+    from middleground.sources import beliefs
+
+    src = hmm.with_noise(hmm.golden_mean(), 0.2)
+    x = np.array([0, 1, 1, 0, 0, 1])
+    total = 0.0
+    for path in product(range(src.n_states), repeat=len(x) + 1):
+        p = src.start[path[0]]
+        for t, symbol in enumerate(x):
+            p *= src.T[symbol, path[t], path[t + 1]]
+        total += p
+    assert beliefs.surprisal(src.start, src.T, x).sum() == pytest.approx(-np.log2(total), abs=1e-12)

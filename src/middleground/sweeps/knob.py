@@ -77,19 +77,23 @@ def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: in
     return ctx, target
 
 
+def run_data(cell: dict):
+    """A run's source and its training and validation symbols, from the run's own seed.
+
+    One realisation per run, split by position (as for text): some sources are not ergodic
+    (Santa Fe's "facts" are drawn once per realisation), so validation must continue the very
+    sequence the model was trained on."""
+    source = make_source(cell["family"], cell["knob"])
+    seq = source.sample(cell["n_train"] + cell["n_val"], np.random.default_rng([cell["seed"], 1]))
+    return source, seq[:cell["n_train"]], seq[cell["n_train"]:]
+
+
 def train_group(group: list[dict]) -> list[dict]:
     device = pick()
     cfg = GPTConfig(**group[0]["model"])
     tc = sweep_train_config(group[0]["iters"])
     k = group[0]["k"]
-    srcs = [make_source(c["family"], c["knob"]) for c in group]
-    # One realisation per run, split by position (as for text): some sources are not ergodic
-    # (Santa Fe's "facts" are drawn once per realisation), so validation must continue the very
-    # sequence the model was trained on.
-    seqs = [s.sample(c["n_train"] + c["n_val"], np.random.default_rng([c["seed"], 1]))
-            for s, c in zip(srcs, group)]
-    train = [x[:c["n_train"]] for x, c in zip(seqs, group)]
-    val = [x[c["n_train"]:] for x, c in zip(seqs, group)]
+    srcs, train, val = (list(part) for part in zip(*(run_data(c) for c in group)))
     prompts = [continuation_prompts(s, v, c["seed"], cfg.block_size - k, k)
                for s, v, c in zip(srcs, val, group)]
     contexts = [p[0] for p in prompts]
