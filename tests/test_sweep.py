@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from middleground.book.profiles import resolve
 from middleground.experiments import capabilities as quanta_sweep
 from middleground.experiments import knob as icl_sweep
 from middleground.experiments import natural
@@ -159,6 +160,9 @@ def train_in(train_group, group, index, dtype):
 def assert_same_run(a: dict, b: dict, tol: float):
     assert a.keys() == b.keys()
     for key, value in a.items():
+        if isinstance(value, dict):  # the final evaluation
+            assert_same_run(value, b[key], tol)
+            continue
         flat_a = np.asarray(value, dtype=object).ravel()
         flat_b = np.asarray(b[key], dtype=object).ravel()
         assert flat_a.shape == flat_b.shape, key
@@ -185,6 +189,27 @@ def test_a_knob_cell_gives_the_same_numbers_alone_and_in_any_group(dtype, tol):
         assert_same_run(alone, train_in(knob.train_group, group, index, dtype), tol)
     assert torch.get_num_threads() == threads
     assert alone["exact_match"][-1] is not None and len(alone["val_bits"]) == len(alone["steps"])
+    assert alone["final"]["n_prompts"] == knob.N_PROMPTS and alone["final"]["excess_floor_se"] > 0
+
+
+def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
+    """Under quick and full the ladder's largest model is the knob chapter's model, so the cache
+    serves both chapters from the same runs; widths are √2 apart and span 16x in parameters (full)."""
+    for profile in ("quick", "full"):
+        test_cfg = resolve("test", profile)
+        knob_cfg = resolve("knob", profile)
+        widths = knob.ladder_widths(test_cfg.rungs, test_cfg.top_width)
+        ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths)
+        standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0)
+        top = [c for c in ladder if c["model"]["n_embd"] == widths[-1]]
+        assert top and all(c in standard for c in top)
+    widths = knob.ladder_widths(resolve("test", "full").rungs, 32)
+    n = [knob.non_embedding_params(w) for w in widths]
+    assert n[-1] >= 16 * n[0] and all(b > 1.6 * a for a, b in zip(n, n[1:]))
+    with pytest.raises(ValueError, match="rungs"):
+        knob.ladder_widths(2, 32)
+    with pytest.raises(ValueError, match="top_width"):
+        knob.ladder_widths(5, 31)
 
 
 @pytest.mark.parametrize("make,trainer", [

@@ -78,8 +78,8 @@ _COMMON = {
 _SWEEP = {
     "iters": Param(int, 40, 600, 3000, low=16, high=1_000_000,
                    help="training steps of every run in the sweep"),
-    "n_seeds": Param(int, 1, 3, 5, low=1, high=20, help="seeds per knob setting"),
-    "knob_points": Param(int, 3, 7, 11, low=3, high=41,
+    "n_seeds": Param(int, 2, 3, 5, low=1, high=20, help="seeds per knob setting"),
+    "knob_points": Param(int, 3, 9, 13, low=3, high=41,
                          help="settings along the temperature and noise knobs"),
 }
 
@@ -177,11 +177,25 @@ CHAPTERS: dict[str, dict[str, Param]] = {
     "capabilities": {
         **_COMMON,
         **_SWEEP,
-        "fit_fraction": Param(float, 0.5, 0.25, 0.25, low=0.05, high=0.9,
-                              help="share of a run's steps used to fit the extrapolation"),
         "quanta_iters": Param(int, 40, 1500, 5000, low=16, high=1_000_000,
                               help="training steps of the multitask (quanta) runs"),
         "quanta_tasks": Param(int, 6, 24, 48, low=2, high=200, help="subtasks in the quanta source"),
+    },
+    # The central test: the model-size ladder along both knobs (its top rung under quick and full is
+    # the knob chapter's model, so those runs are shared through the sweep cache).
+    "test": {
+        **_COMMON,
+        **_SWEEP,
+        "rungs": Param(int, 3, 6, 7, low=3, high=12,
+                       help="model sizes in the ladder (widths a factor √2 apart)"),
+        "top_width": Param(int, 32, 32, 256, low=8, high=4096,
+                           help="width of the largest model in the ladder (even)"),
+        "fit_fraction": Param(float, 0.6, 0.5, 0.5, low=0.2, high=0.9,
+                              help="share of a run's steps used by the within-run extrapolation"),
+        "n_boot": Param(int, 200, 2000, 4000, low=50, high=100_000,
+                        help="bootstrap draws over seeds and prompts"),
+        "n_perm": Param(int, 1000, 10_000, 20_000, low=100, high=1_000_000,
+                        help="permutations of the region labels in the permutation test"),
     },
     "natural": {
         **_COMMON,

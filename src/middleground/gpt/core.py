@@ -6,7 +6,8 @@
   targets, drawn by a generator the caller owns, so a run's batches depend on that run alone.
 - :func:`decays` and :func:`adamw`: AdamW with weight decay on matrices only (GPT-2, nanoGPT).
 - :func:`step`: one optimisation step (schedule, forward, backward, clipping, update).
-- :func:`evaluate`: mean held-out loss over fixed batches, chunked.
+- :func:`evaluate`: mean held-out loss over fixed batches, chunked; :func:`window_losses`: the
+  mean loss of every window separately (for standard errors and paired comparisons).
 
 The single-model trainer (:mod:`.train`), the stacked ensemble (:mod:`.ensemble`) and the
 numpy-against-torch comparison all use these. A model here is any module whose forward takes
@@ -177,3 +178,24 @@ def evaluate(model: torch.nn.Module, xy, device: Device, chunk: int = 256):
     model.train(was_training)
     mean = total / n
     return float(mean) if mean.dim() == 0 else mean.numpy()
+
+
+@torch.no_grad()
+def window_losses(model: torch.nn.Module, xy, device: Device, chunk: int = 256) -> np.ndarray:
+    """Mean loss (nats/symbol) of every window of ``xy`` separately: shape (N,) for one model,
+    (M, N) for an ensemble with inputs (M, N, T). Windows of a long held-out stream give a mean
+    loss *and* its standard error; scored beside a baseline on the same windows, a paired one."""
+    x, y = xy
+    axis = x.dim() - 2
+    was_training = model.training
+    model.eval()
+    parts = []
+    for i in range(0, x.shape[axis], chunk):
+        width = min(chunk, x.shape[axis] - i)
+        xs, ys = x.narrow(axis, i, width).to(device.torch), y.narrow(axis, i, width).to(device.torch)
+        with device.autocast():
+            logits, _ = model(xs)
+        logp = torch.log_softmax(logits.double() if logits.dtype == torch.float64 else logits.float(), -1)
+        parts.append(-logp.gather(-1, ys[..., None]).squeeze(-1).mean(-1).double().cpu())
+    model.train(was_training)
+    return torch.cat(parts, dim=axis).numpy()

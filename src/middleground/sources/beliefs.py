@@ -84,3 +84,30 @@ def surprisal(start: np.ndarray, T: np.ndarray, x) -> np.ndarray:
         out[t] = -np.log2(p)
         eta = joint[symbol] / p
     return out
+
+
+def window_surprisal(start: np.ndarray, T: np.ndarray, windows) -> np.ndarray:
+    """:func:`surprisal` for every row of ``windows`` (B, L) at once: (B, L) bits, row b costing
+    ``-log2 P(x_t | x_<t of row b)`` with every row filtered from ``start``.
+
+    Rows are independent windows (what a model with a finite context sees), so nothing carries
+    over from one row to the next. The loop runs over positions only. A symbol of probability 0
+    costs inf, and the row's later entries are NaN, as in :func:`surprisal`.
+    """
+    windows = np.asarray(windows)
+    if windows.ndim != 2 or not np.issubdtype(windows.dtype, np.integer):
+        raise ValueError(f"windows must be a 2-D integer array (B, L); got shape {windows.shape} "
+                         f"and dtype {windows.dtype}")
+    if windows.size and (windows.min() < 0 or windows.max() >= T.shape[0]):
+        raise ValueError(f"windows must hold symbols in [0, {T.shape[0] - 1}]")
+    B, L = windows.shape
+    eta = np.tile(np.asarray(start, dtype=float), (B, 1))
+    rows = np.arange(B)
+    out = np.empty((B, L))
+    with np.errstate(divide="ignore", invalid="ignore"):  # probability 0: inf, as surprisal gives
+        for t in range(L):
+            seen = predict(eta, T)[rows, windows[:, t]]  # P(x_t, next state | belief), (B, S)
+            p = seen.sum(axis=1)
+            out[:, t] = -np.log2(p)
+            eta = seen / p[:, None]
+    return out

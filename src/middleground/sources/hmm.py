@@ -124,11 +124,12 @@ class HMM(Source):
                                    f"{L} symbols; ask for shorter words")
             mixed = nxt
 
-    def block_entropies(self, L_max: int, start=None) -> np.ndarray:
-        """Exact H(0), H(1), ..., H(L_max) in bits."""
+    def block_entropies(self, L_max: int, start=None, max_beliefs: int = 200_000) -> np.ndarray:
+        """Exact H(0), H(1), ..., H(L_max) in bits; RuntimeError when the words of some length
+        below L_max lead to more than ``max_beliefs`` distinct mixed states."""
         if not isinstance(L_max, (int, np.integer)) or L_max < 0:
             raise ValueError(f"L_max must be an integer >= 0; got {L_max!r}")
-        steps = self.conditional_entropies(start)
+        steps = self.conditional_entropies(start, max_beliefs=max_beliefs)
         return np.concatenate([[0.0], np.cumsum([next(steps) for _ in range(L_max)])])
 
     def conditional_given_state(self, L: int) -> float:

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+import functools
+import math
+
 from . import hmm
 from .processes import SantaFe, Source, minimal_period
 
 FAMILIES = ("temperature", "noise", "order", "hmm", "santa-fe")
+KNOBS = ("temperature", "noise")  # the two families with a continuous knob from order to noise
 
 KNOB_K = 4        # alphabet of the knob sources: small enough for exact block entropies
 KNOB_ORDER = 2    # Markov order of the temperature knob: 16 hidden contexts
@@ -49,3 +53,47 @@ def make_source(family: str, knob) -> Source:
     if family == "santa-fe":
         return SantaFe(float(knob), 16)
     raise ValueError(f"unknown source family {family!r}; known: {', '.join(FAMILIES)}")
+
+
+# Where the settings of a knob go, as shares of the largest entropy rate log2 KNOB_K: the ends of
+# a knob (shares below 1/4 and above 3/4, see measures.regions) get one or two settings each, and
+# everything else goes to the middle, so a sweep samples the middle densely and its ends genuinely
+# (the ordered end is a nearly deterministic source, never a constant one).
+ORDERED_SHARES = (0.08, 0.16)
+MIDDLE_SPAN = (0.3, 0.7)
+
+
+def knob_shares(points: int) -> list[float]:
+    """Target values of h / log2 KNOB_K for ``points`` settings of a knob (at least 3)."""
+    if not isinstance(points, int) or points < 3:
+        raise ValueError(f"knob_points must be an integer >= 3; got {points!r}")
+    ordered = [0.1] if points < 7 else list(ORDERED_SHARES)
+    middle = np.linspace(*MIDDLE_SPAN, points - 2 * len(ordered)) if points > 2 * len(ordered) + 1 \
+        else np.array([0.5])
+    return [*ordered, *(round(float(m), 4) for m in middle), *(round(1 - o, 4) for o in reversed(ordered))]
+
+
+@functools.lru_cache(maxsize=None)
+def knob_for_share(family: str, share: float) -> float:
+    """The knob value (temperature or noise rate) whose exact h is ``share`` · log2 KNOB_K, by
+    bisection (h grows monotonically along both knobs), rounded to 4 significant digits."""
+    if family not in KNOBS:
+        raise ValueError(f"family must be one of {', '.join(KNOBS)}; got {family!r}")
+    if not 0.0 < share < 1.0:
+        raise ValueError(f"share must lie strictly between 0 and 1; got {share!r}")
+    target = share * math.log2(KNOB_K)
+    # Temperature bisects on log τ; the noise rate on the rate itself.
+    lo, hi = (math.log(0.01), math.log(100.0)) if family == "temperature" else (0.0, 1.0)
+    value = (lambda u: math.exp(u)) if family == "temperature" else (lambda u: u)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if make_source(family, value(mid)).truth().h < target:
+            lo = mid
+        else:
+            hi = mid
+    return float(f"{value(0.5 * (lo + hi)):.4g}")
+
+
+def knob_settings(family: str, points: int) -> list[float]:
+    """``points`` knob values along ``family``, placed by :func:`knob_shares`."""
+    return [knob_for_share(family, s) for s in knob_shares(points)]

@@ -1,23 +1,36 @@
-"""The standard knob sweep: the same small transformer trained across every knob family.
+"""The knob sweep: the same small transformers trained across every knob family, at several sizes.
 
 Each cell is one run on one source of :mod:`middleground.sources.knobs` (family, knob value,
-seed). A run trains on 100,000 symbols of one realisation and is evaluated on the 20,000 that
-follow it, and records, at regular steps, the held-out loss and, for the hidden-Markov families,
-the continuation capability (:mod:`middleground.measures.capability`): k = 8 symbols continued
-greedily after a context, scored against the true process's own greedy continuation.
+seed) with one model. A run trains on 100,000 symbols of one realisation and is evaluated on the
+131,072 that follow it:
+
+- during training, every ``eval_interval`` steps: held-out loss on fixed batches and the
+  continuation capability on the first 64 prompts (the learning curves);
+- at the end, the *final evaluation*: loss on every non-overlapping window of the whole held-out
+  stream (so its standard error is a few thousandths of a bit), the exact optimal predictor with
+  the same finite context and a count-based Bayes predictor (:mod:`middleground.measures.ngram`,
+  fitted on the run's own training symbols) scored on the very same windows (so the excess above
+  the finite-context floor and the gap to the baseline are paired differences), and the
+  continuation capability
+  (:mod:`middleground.measures.capability`) on 512 prompts: k = 8 symbols continued greedily after
+  a context, scored against the true process's own greedy continuation.
 
 Everything a run draws comes from its own seed: its data (``[seed, 1]``), its weights and training
 batches (``seed``, as the single-model trainer), its evaluation batches (a constant seed over its
 own validation stream) and its capability prompts (``[seed, 7]``). So a cell's numbers are the same
-whether it is trained alone or in a group, and :func:`results` can reuse any cached cell.
+whether it is trained alone or in a group, and the cache can reuse any cell.
 
-:func:`results` is the one way the chapters ask for this sweep: it resolves the sizes of the
-``knob`` chapter's profile and returns its cells and their results.
+Two views of the sweep, each resolved from its chapter's profile: :func:`results`, the standard
+sweep of chapter ``knob`` (every family, one model), and :func:`ladder_results`, the model-size
+ladder of chapter ``test`` along the two continuous knobs, whose top rung *is* the standard
+sweep's model, so the two share those runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+
+import functools
 
 import numpy as np
 import torch
@@ -25,35 +38,38 @@ import torch
 from ..base.bits import NATS_TO_BITS
 from ..book.profiles import resolve
 from ..gpt import decode
-from ..gpt.core import TrainConfig
+from ..gpt.core import TrainConfig, lr_at, window_losses
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
-from ..gpt.model import GPTConfig
+from ..gpt.model import GPT, GPTConfig
 from ..measures import capability
+from ..measures.ngram import BayesNgram
+from ..sources.floor import paired_floor_bits
 from ..sources.hmm import HMM
-from ..sources.knobs import make_source
+from ..sources.knobs import KNOBS, knob_settings, make_source
 from . import cache
 
 # The small transformer of every sweep (vocabulary set per source family).
 SWEEP_MODEL = GPTConfig(vocab_size=4, block_size=32, n_layer=2, n_head=2, n_embd=32, bias=False)
-CONTINUATION_K = 8   # symbols a continuation must get right
-N_PROMPTS = 64       # continuation prompts per evaluation
-N_TRAIN = 100_000    # training symbols per run
-N_VAL = 20_000
+CONTINUATION_K = 8     # symbols a continuation must get right
+N_PROMPTS = 512        # continuation prompts of the final evaluation
+N_CURVE_PROMPTS = 64   # of those, the ones scored at every evaluation during training
+N_TRAIN = 100_000      # training symbols per run
+N_VAL = 131_072        # held-out symbols: about 4,000 windows of 33 for the final evaluation
 
 
 def sweep_train_config(iters: int, eval_interval: int | None = None) -> TrainConfig:
     """The schedule every sweep cell uses: nanoGPT's shape, a higher rate for tiny models."""
     return TrainConfig(max_iters=iters, batch_size=16, learning_rate=3e-3, min_lr=3e-4,
                        warmup_iters=min(50, iters // 10), beta2=0.99,
-                       eval_interval=eval_interval or max(1, iters // 16), eval_iters=4)
+                       eval_interval=eval_interval or max(1, iters // 16), eval_iters=8)
 
 
-def cells(family: str, knobs, seeds, iters: int) -> list[dict]:
+def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd) -> list[dict]:
     out = []
     for knob in knobs:
         vocab = make_source(family, knob).alphabet_size
-        model = asdict(replace(SWEEP_MODEL, vocab_size=vocab))
+        model = asdict(replace(SWEEP_MODEL, vocab_size=vocab, n_embd=int(n_embd)))
         for s in seeds:
             out.append({"family": family, "knob": knob if isinstance(knob, str) else float(knob),
                         "seed": int(s), "iters": int(iters), "model": model,
@@ -83,9 +99,40 @@ def run_data(cell: dict):
     One realisation per run, split by position (as for text): some sources are not ergodic
     (Santa Fe's "facts" are drawn once per realisation), so validation must continue the very
     sequence the model was trained on."""
-    source = make_source(cell["family"], cell["knob"])
-    seq = source.sample(cell["n_train"] + cell["n_val"], np.random.default_rng([cell["seed"], 1]))
-    return source, seq[:cell["n_train"]], seq[cell["n_train"]:]
+    source, train, val = _data(cell["family"], cell["knob"], cell["seed"], cell["n_train"], cell["n_val"])
+    return source, train.copy(), val.copy()  # copies: the memoised draw itself stays untouched
+
+
+@functools.lru_cache(maxsize=512)
+def _data(family, knob, seed: int, n_train: int, n_val: int):
+    # Every rung of a ladder trains on the same data; drawing it once per process saves the
+    # sampling loop (and the baselines below) at every other width. Pure functions of the key.
+    source = make_source(family, knob)
+    seq = source.sample(n_train + n_val, np.random.default_rng([seed, 1]))
+    return source, seq[:n_train], seq[n_train:]
+
+
+@functools.lru_cache(maxsize=512)
+def _baselines(family, knob, seed: int, n_train: int, n_val: int, block: int):
+    """Per-window bits of the count-based Bayes predictor and (for hidden-Markov sources) of the
+    exact optimal predictor with the same finite context, on a run's final-evaluation windows."""
+    source, train, val = _data(family, knob, seed, n_train, n_val)
+    windows = final_windows(val, block)
+    bayes = BayesNgram.fit(train, source.alphabet_size, bayes_max_order(source.alphabet_size))
+    optimal = paired_floor_bits(source, windows) if isinstance(source, HMM) else None
+    return bayes.window_bits(windows).mean(1), int(np.argmax(bayes.order_weights)), optimal
+
+
+def bayes_max_order(alphabet_size: int) -> int:
+    """The longest context of the count-based baseline: 10 symbols, fewer for large alphabets (its
+    count tables have alphabet_size^(order+1) cells)."""
+    return int(min(10, 26 // np.log2(alphabet_size) - 1))
+
+
+def final_windows(val: np.ndarray, block: int) -> np.ndarray:
+    """The held-out stream cut into non-overlapping windows of ``block + 1`` symbols: (N, block+1)."""
+    n = len(val) // (block + 1)
+    return np.asarray(val[: n * (block + 1)]).reshape(n, block + 1)
 
 
 def train_group(group: list[dict]) -> list[dict]:
@@ -96,44 +143,74 @@ def train_group(group: list[dict]) -> list[dict]:
     srcs, train, val = (list(part) for part in zip(*(run_data(c) for c in group)))
     prompts = [continuation_prompts(s, v, c["seed"], cfg.block_size - k, k)
                for s, v, c in zip(srcs, val, group)]
-    contexts = [p[0] for p in prompts]
     has_target = [isinstance(s, HMM) for s in srcs]
-    ctx_t = torch.as_tensor(np.stack(contexts), device=device.torch)
+    ctx_t = torch.as_tensor(np.stack([p[0] for p in prompts]), device=device.torch)
     tgt_t = torch.as_tensor(np.stack([p[1] for p in prompts]), device=device.torch)
 
-    def capabilities(model, step):
+    def capabilities(model, n: int):
+        """Scores of the first ``n`` prompts per member: exact match, token accuracy, target
+        cross-entropy, and the number of prompts continued exactly right."""
         model.eval()
-        pred = decode.greedy(model, ctx_t, k).cpu().numpy()
-        ce = decode.target_cross_entropy(model, ctx_t, tgt_t).cpu().numpy()
+        pred = decode.greedy(model, ctx_t[:, :n], k).cpu().numpy()
+        ce = decode.target_cross_entropy(model, ctx_t[:, :n], tgt_t[:, :n]).cpu().numpy()
         model.train()
-        correct = [capability.continuation_correct(s, c, p) if ok else None
-                   for s, c, p, ok in zip(srcs, contexts, pred, has_target)]
+        correct = [capability.continuation_correct(s, p[0][:n], pr) if ok else None
+                   for s, p, pr, ok in zip(srcs, prompts, pred, has_target)]
         return {"exact_match": [float(c.all(axis=1).mean()) if c is not None else None
                                 for c in correct],
+                "exact_count": [int(c.all(axis=1).sum()) if c is not None else None for c in correct],
                 "token_accuracy": [float(c.mean()) if c is not None else None for c in correct],
                 "target_bits": [float(c.mean() * NATS_TO_BITS) if ok else None
                                 for c, ok in zip(ce, has_target)]}
 
-    run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device, on_eval=capabilities)
+    run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device,
+                       on_eval=lambda model, step: capabilities(model, N_CURVE_PROMPTS))
+    # The final evaluation: every window of the held-out stream, and all prompts.
+    windows = [final_windows(v, cfg.block_size) for v in val]
+    xy = (torch.as_tensor(np.stack([w[:, :-1] for w in windows])),
+          torch.as_tensor(np.stack([w[:, 1:] for w in windows])))
+    model_bits = window_losses(run.model, xy, device) * NATS_TO_BITS  # (M, windows)
+    final_caps = capabilities(run.model, N_PROMPTS)
+    area = np.cumsum([0.0] + [lr_at(i, tc) for i in range(tc.max_iters)])
     results = []
     for m, s in enumerate(srcs):
         t = s.truth()
+        bits = model_bits[m]
+        final = {"val_bits": float(bits.mean()), "val_se": float(bits.std(ddof=1) / np.sqrt(len(bits))),
+                 "n_windows": len(bits), "n_prompts": N_PROMPTS,
+                 **{key: final_caps[key][m] for key in final_caps}}
+        # The count-based Bayes predictor fitted on the run's own training symbols and the exact
+        # optimal predictor with the same context, both on the same windows as the model.
+        c = group[m]
+        bayes_bits, bayes_order, optimal = _baselines(c["family"], c["knob"], c["seed"], c["n_train"],
+                                                      c["n_val"], cfg.block_size)
+        vs = bits - bayes_bits
+        final.update(bayes_bits=float(bayes_bits.mean()), model_minus_bayes=float(vs.mean()),
+                     model_minus_bayes_se=float(vs.std(ddof=1) / np.sqrt(len(vs))),
+                     bayes_order=bayes_order)
+        if optimal is not None:
+            diff = bits - optimal
+            final.update(optimal_bits=float(optimal.mean()), excess_floor=float(diff.mean()),
+                         excess_floor_se=float(diff.std(ddof=1) / np.sqrt(len(diff))))
         results.append({
             "h": t.h, "E": t.E, "steps": [r["step"] for r in run.history],
+            "lr_area": [float(area[r["step"]]) for r in run.history],
             "val_bits": [r["val_loss"][m] * NATS_TO_BITS for r in run.history],
             **{key: [r["extra"][key][m] for r in run.history]
-               for key in ("exact_match", "token_accuracy", "target_bits")}})
+               for key in ("exact_match", "token_accuracy", "target_bits")},
+            "final": final})
     return results
 
 
 def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int) -> list[dict]:
-    """Every family along its knob: ``knob_points`` settings of temperature and noise, the orders,
+    """Every family along its knob: ``knob_points`` settings of temperature and noise (placed by
+    exact h, :func:`middleground.sources.knobs.knob_shares`), the orders,
     the two ε-machines and Santa Fe, each with ``n_seeds`` seeds from ``seed``."""
     seeds = [seed + i for i in range(n_seeds)]
     small = knob_points <= 3
     out = []
-    out += cells("temperature", [round(float(t), 4) for t in np.geomspace(0.1, 10, knob_points)], seeds, iters)
-    out += cells("noise", [round(float(r), 4) for r in np.linspace(0.0, 0.9, knob_points)], seeds, iters)
+    for family in KNOBS:
+        out += cells(family, knob_settings(family, knob_points), seeds, iters)
     out += cells("order", [1, 2] if small else [1, 2, 3], seeds, iters)
     out += cells("hmm", ["golden mean", "even process"], seeds, iters)
     out += cells("santa-fe", [0.5] if small else [0.3, 0.5, 0.7], seeds, iters)
@@ -151,3 +228,41 @@ def results(profile: str | None = None, seed: int = 0, **sizes) -> tuple[list[di
     todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts
+
+
+def non_embedding_params(n_embd: int) -> int:
+    """Parameters of the sweep's model at width ``n_embd`` without its token and position
+    embeddings (the output layer is tied to the token embedding): the N of a size law."""
+    model = GPT(replace(SWEEP_MODEL, n_embd=int(n_embd)))
+    return model.num_params(include_position=False) - model.wte.weight.numel()
+
+
+def ladder_widths(rungs: int, top: int) -> list[int]:
+    """``rungs`` model widths, each about √2 times the one before (so non-embedding parameters
+    about double per rung), up to ``top``; even, as two heads need."""
+    if not (isinstance(rungs, int) and rungs >= 3):
+        raise ValueError(f"rungs must be an integer >= 3; got {rungs!r}")
+    if not (isinstance(top, int) and top >= 8 and top % 2 == 0):
+        raise ValueError(f"top_width must be an even integer >= 8; got {top!r}")
+    widths = [2 * round(top / 2 ** (0.5 * (rungs - 1 - i)) / 2) for i in range(rungs)]
+    if widths[0] < 4 or len(set(widths)) < rungs:
+        raise ValueError(f"top_width {top} is too small for {rungs} rungs a factor √2 apart")
+    return widths
+
+
+def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths) -> list[dict]:
+    """The size ladder: every setting of both continuous knobs at every width."""
+    seeds = [seed + i for i in range(n_seeds)]
+    return [c for w in widths for family in KNOBS
+            for c in cells(family, knob_settings(family, knob_points), seeds, iters, n_embd=w)]
+
+
+def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
+    """The ladder at the ``test`` chapter's sizes for ``profile``: ``(cells, results, counts,
+    widths)``. Its top rung under ``quick`` and ``full`` is the standard sweep's model, so those runs
+    come from the cache when chapter ``knob`` has run (and serve it when this runs first)."""
+    cfg = resolve("test", profile, seed=seed, **sizes)
+    widths = ladder_widths(cfg.rungs, cfg.top_width)
+    todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths)
+    out, counts = cache.run("knob", todo, group_key, train_group)
+    return todo, out, counts, widths
