@@ -133,3 +133,10 @@ def test_a_jump_after_the_fitted_part_is_missed_by_the_whole_jump():
     out = pr.within_run(steps, area, loss, warmup=0, fit_fraction=0.5, actual=loss[-1])
     assert out["prediction"] == pytest.approx(2.0, abs=0.01)
     assert out["error"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_rate_scale_check_is_reported_and_bounded():
+    test = pr.central_test(_settings(True, False), n_boot=50, n_perm=500)
+    rate = test["capability rate"]
+    assert 0 < rate["middle_mean"] <= 1 and 0 <= rate["ends_mean"] <= 1
+    assert rate["difference"] > 0 and all(0 <= s["cap_rate_error"] <= 1 for s in test["settings"])

@@ -196,14 +196,14 @@ def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
     """Under quick and full the ladder's largest model is the knob chapter's model, so the cache
     serves both chapters from the same runs; widths are √2 apart and span 16x in parameters (full)."""
     for profile in ("quick", "full"):
-        test_cfg = resolve("test", profile)
+        test_cfg = resolve("ladder", profile)
         knob_cfg = resolve("knob", profile)
         widths = knob.ladder_widths(test_cfg.rungs, test_cfg.top_width)
         ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths)
         standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0)
         top = [c for c in ladder if c["model"]["n_embd"] == widths[-1]]
         assert top and all(c in standard for c in top)
-    widths = knob.ladder_widths(resolve("test", "full").rungs, 32)
+    widths = knob.ladder_widths(resolve("ladder", "full").rungs, 32)
     n = [knob.non_embedding_params(w) for w in widths]
     assert n[-1] >= 16 * n[0] and all(b > 1.6 * a for a, b in zip(n, n[1:]))
     with pytest.raises(ValueError, match="rungs"):

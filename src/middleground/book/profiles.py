@@ -183,7 +183,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
     },
     # The central test: the model-size ladder along both knobs (its top rung under quick and full is
     # the knob chapter's model, so those runs are shared through the sweep cache).
-    "test": {
+    "ladder": {
         **_COMMON,
         **_SWEEP,
         "rungs": Param(int, 3, 6, 7, low=3, high=12,
@@ -213,11 +213,9 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "L_max": Param(int, 8, 12, 14, low=2, high=16,
                        help="question 1: longest word whose observer beliefs are counted"),
         "family": Param(str, "noise", "noise", "noise", choices=("temperature", "noise"),
-                        help="question 2: which knob of the knob chapter's sweep"),
-        "knob_index": Param(int, 1, 3, 5, low=0, high=40,
-                            help="question 2: which setting of that knob (0 = the first)"),
-        "fit_fraction": Param(float, 0.5, 0.25, 0.25, low=0.05, high=0.9,
-                              help="question 2: share of each run used to extrapolate"),
+                        help="question 2: which knob of the ladder chapter's size ladder"),
+        "knob_index": Param(int, 1, 3, 5, low=0, high=12,
+                            help="question 2: which setting of that knob (0 is the first)"),
     },
     "reproduce": {**_COMMON},
 }

@@ -1,10 +1,10 @@
-"""Chapter test's experiment: the size ladder along both knobs, arranged for the central test.
+"""Chapter ladder's experiment: the size ladder along both knobs, arranged for the central test.
 
 The runs come from :func:`middleground.sweeps.knob.ladder_results`; this module turns them into one
 row per run (:func:`runs`) and one record per knob setting with its seeds × sizes arrays
 (:func:`settings`), the input of :func:`middleground.measures.predictability.central_test`.
 :func:`central` does all of it for a profile, so the introduction and chapter questions quote the
-very test that chapter test states and runs.
+very test that chapter ladder states and runs.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ def settings(rows: list[dict], widths: list[int]) -> list[dict]:
 
 
 def central(profile: str | None, seed: int = 0) -> dict:
-    """The central test at chapter test's sizes for ``profile``: its configuration, widths, rows,
+    """The central test at chapter ladder's sizes for ``profile``: its configuration, widths, rows,
     settings, the test itself and the decision by the pre-stated rule."""
-    cfg = resolve("test", profile, seed=seed)
+    cfg = resolve("ladder", profile, seed=seed)
     cells, results, counts, widths = knob.ladder_results(cfg.profile, cfg.seed)
     rows = runs(cells, results)
     sets = settings(rows, widths)

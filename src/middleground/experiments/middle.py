@@ -175,23 +175,26 @@ def complexity_entropy_points(seed: int, n_temperatures: int = 12) -> list[dict]
         for tau in np.geomspace(0.05, 20, n_temperatures):
             m = hmm.MarkovChain.random(KNOB_K, order, float(tau), seed + order)
             rows.append({"family": f"Markov, order {order}", "name": m.name, "h": m.entropy_rate,
-                         "E": m.excess_entropy, "kind": "exact", "knob": float(tau)})
+                         "E": m.excess_entropy, "kind": "exact", "knob": float(tau),
+                         "alphabet": m.alphabet_size})
     rng = np.random.default_rng(seed)
     for p in (2, 4, 8):
         word = periodic_word(p, rng)
         for rate in np.linspace(0.0, 0.95, n_temperatures):
             s = hmm.noisy_periodic(word, KNOB_K, float(rate))
             rows.append({"family": f"noisy period {p}", "name": s.name, "h": s.entropy_rate,
-                         "E": s.excess_entropy, "kind": "exact", "knob": float(rate)})
+                         "E": s.excess_entropy, "kind": "exact", "knob": float(rate),
+                         "alphabet": s.alphabet_size})
     for s in (hmm.golden_mean(), hmm.even_process(), IID.uniform(KNOB_K), IID.zipf(KNOB_K, 1.0),
               SantaFe(0.5, 4), SantaFe(0.5, 8)):
         t = truth_of(s)
         rows.append({"family": "other exact", "name": s.name, "h": t.h, "E": t.E, "kind": t.kind,
-                     "knob": None})
+                     "knob": None, "alphabet": s.alphabet_size})
     for rule in (30, 110):
         t = truth_of(ElementaryCA(rule))
+        ca = ElementaryCA(rule)
         rows.append({"family": "cellular automaton (estimated)", "name": f"ECA rule {rule}",
-                     "h": t.h, "E": t.E, "kind": t.kind, "knob": None})
+                     "h": t.h, "E": t.E, "kind": t.kind, "knob": None, "alphabet": ca.alphabet_size})
     return rows
 
 

@@ -4,5 +4,9 @@
 - :mod:`.scaling`: power-law fits L(N) = E + A N^(−α), with bootstrap intervals.
 - :mod:`.capability`: the exact target of a continuation, and exact match, token accuracy, edit
   distance.
-- :mod:`.curves`: learning curves: plateaus, and how well a run's start predicts its end.
+- :mod:`.curves`: learning curves: when a run has made most of its drop.
+- :mod:`.regions`: the book's one definition of the middle, a region of the (h, E) plane.
+- :mod:`.ngram`: a count-based Bayes predictor (a mixture of Markov orders), the baseline of Part III.
+- :mod:`.predictability`: the central test: small models predicting a large one, a run's start its
+  end, and the middle-minus-ends statistic with its permutation test and bootstrap.
 """

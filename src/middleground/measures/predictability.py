@@ -9,7 +9,7 @@ The laws below are fitted to the smaller rungs and predict the largest:
   error on the log-odds scale, with rates smoothed as (k + ½)/(n + 1) so 0 of 512 is finite.
 
 Neither error is divided by anything, so a metric that did not move costs no instability.
-:func:`region_contrast` is the statistic stated in chapter ``test`` before its results: the mean
+:func:`region_contrast` is the statistic stated in chapter ``ladder`` before its results: the mean
 error of the middle settings minus that of the ends, with a permutation p-value (region labels
 shuffled among the settings of each family), and :func:`central_test` adds its bootstrap interval
 (seeds resampled as whole ladders, prompts resampled within every run) and :func:`decision` the
@@ -102,7 +102,10 @@ def size_predictions(N, excess, k, n) -> dict:
             "loss_error": abs(loss_pred - float(excess[-1])), "loss_alpha": law.alpha,
             "cap_pred": float(1.0 / (1.0 + np.exp(-logit_pred))),
             "cap_actual": float(smoothed_rate(k[-1], n[-1])),
-            "cap_error": abs(float(logit_pred) - logit_actual), "cap_slope": b}
+            "cap_error": abs(float(logit_pred) - logit_actual), "cap_slope": b,
+            # The same prediction scored on the rate's own bounded scale: a robustness check of
+            # the log-odds scale, which magnifies differences near 0 and 1.
+            "cap_rate_error": abs(float(1.0 / (1.0 + np.exp(-logit_pred))) - float(smoothed_rate(k[-1], n[-1])))}
 
 
 def region_contrast(errors, regions, families, n_perm: int, seed: int = 0) -> dict:
@@ -129,14 +132,16 @@ def region_contrast(errors, regions, families, n_perm: int, seed: int = 0) -> di
 
 
 def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) -> dict:
-    """The test of chapter ``test`` on a list of knob settings.
+    """The test of chapter ``ladder`` on a list of knob settings.
 
     Each setting: ``{"family", "region", "N": sizes, "excess": (seeds, sizes) bits,
     "excess_se": (seeds, sizes), "k": (seeds, sizes) exact continuations, "n": prompts per run}``.
     A setting's curves are the means over its seeds (capability: the pooled rate). Returns, per
     metric, the contrast with its permutation p-value and a bootstrap 95 % interval (seeds resampled
     as whole ladders within each setting, the excess redrawn within its standard error, prompts
-    redrawn binomially within each run), and per setting the predictions with their intervals."""
+    redrawn binomially within each run), and per setting the predictions with their intervals.
+    ``"capability rate"`` is the capability's error on the rate scale, a robustness check that the
+    decision rule does not use."""
     rng = np.random.default_rng([seed, 31])
 
     def predict(s, excess, k):
@@ -146,7 +151,8 @@ def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) 
     point = [predict(s, np.asarray(s["excess"]), np.asarray(s["k"])) for s in settings]
     regions = [s["region"] for s in settings]
     families = [s["family"] for s in settings]
-    boot = {"loss": [], "capability": []}
+    metrics = (("loss", "loss_error"), ("capability", "cap_error"), ("capability rate", "cap_rate_error"))
+    boot = {metric: [] for metric, _ in metrics}
     per_setting = [[] for _ in settings]
     for _ in range(n_boot):
         draws = []
@@ -157,19 +163,20 @@ def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) 
             k_b = rng.binomial(s["n"], k[rows] / s["n"])
             draws.append(predict(s, ex_b, k_b))
             per_setting[i].append(draws[-1])
-        for metric, key in (("loss", "loss_error"), ("capability", "cap_error")):
+        for metric, key in metrics:
             e = np.array([d[key] for d in draws])
             middle = np.array([r == MIDDLE for r in regions])
             ends = np.array([is_end(r) for r in regions])
             boot[metric].append(e[middle].mean() - e[ends].mean())
     out = {"settings": []}
-    for metric, key in (("loss", "loss_error"), ("capability", "cap_error")):
+    for metric, key in metrics:
         res = region_contrast([p[key] for p in point], regions, families, n_perm, seed)
         res["interval"] = [float(v) for v in np.percentile(boot[metric], [2.5, 97.5])]
         out[metric] = res
     for s, p, draws in zip(settings, point, per_setting):
         row = {"family": s["family"], "region": s["region"], **p}
-        for key in ("loss_pred", "loss_actual", "cap_pred", "cap_actual", "loss_error", "cap_error"):
+        for key in ("loss_pred", "loss_actual", "cap_pred", "cap_actual", "loss_error", "cap_error",
+                    "cap_rate_error"):
             row[key + "_interval"] = [float(v) for v in np.percentile([d[key] for d in draws], [2.5, 97.5])]
         out["settings"].append(row)
     return out

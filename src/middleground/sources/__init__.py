@@ -5,6 +5,7 @@
 - :mod:`.beliefs`: mixed states, an observer's belief about a hidden state.
 - :mod:`.hmm`: finite hidden-Markov sources with exact block entropies (Markov chains with a
   temperature, the golden-mean and even processes, noisy periodic words).
+- :mod:`.floor`: the finite-context floor, the best average loss a model with context T can reach.
 - :mod:`.noisy`: any source seen through memoryless noise.
 - :mod:`.knobs`: the families of sources the book moves along, from structure to noise.
 - :mod:`.tasks`: tasks with exact answers (in-context Markov chains, quanta, addition).

@@ -2,7 +2,7 @@
 
 Each cell is one run on one source of :mod:`middleground.sources.knobs` (family, knob value,
 seed) with one model. A run trains on 100,000 symbols of one realisation and is evaluated on the
-131,072 that follow it:
+458,752 that follow it:
 
 - during training, every ``eval_interval`` steps: held-out loss on fixed batches and the
   continuation capability on the first 64 prompts (the learning curves);
@@ -22,7 +22,7 @@ whether it is trained alone or in a group, and the cache can reuse any cell.
 
 Two views of the sweep, each resolved from its chapter's profile: :func:`results`, the standard
 sweep of chapter ``knob`` (every family, one model), and :func:`ladder_results`, the model-size
-ladder of chapter ``test`` along the two continuous knobs, whose top rung *is* the standard
+ladder of chapter ``ladder`` along the two continuous knobs, whose top rung *is* the standard
 sweep's model, so the two share those runs.
 """
 
@@ -55,7 +55,7 @@ CONTINUATION_K = 8     # symbols a continuation must get right
 N_PROMPTS = 512        # continuation prompts of the final evaluation
 N_CURVE_PROMPTS = 64   # of those, the ones scored at every evaluation during training
 N_TRAIN = 100_000      # training symbols per run
-N_VAL = 131_072        # held-out symbols: about 4,000 windows of 33 for the final evaluation
+N_VAL = 458_752        # held-out symbols: 13,901 windows of 33, so a loss has a standard error < 0.005 bits
 
 
 def sweep_train_config(iters: int, eval_interval: int | None = None) -> TrainConfig:
@@ -185,12 +185,16 @@ def train_group(group: list[dict]) -> list[dict]:
         bayes_bits, bayes_order, optimal = _baselines(c["family"], c["knob"], c["seed"], c["n_train"],
                                                       c["n_val"], cfg.block_size)
         vs = bits - bayes_bits
-        final.update(bayes_bits=float(bayes_bits.mean()), model_minus_bayes=float(vs.mean()),
+        final.update(bayes_bits=float(bayes_bits.mean()),
+                     bayes_se=float(bayes_bits.std(ddof=1) / np.sqrt(len(bayes_bits))),
+                     model_minus_bayes=float(vs.mean()),
                      model_minus_bayes_se=float(vs.std(ddof=1) / np.sqrt(len(vs))),
                      bayes_order=bayes_order)
         if optimal is not None:
             diff = bits - optimal
-            final.update(optimal_bits=float(optimal.mean()), excess_floor=float(diff.mean()),
+            final.update(optimal_bits=float(optimal.mean()),
+                         optimal_se=float(optimal.std(ddof=1) / np.sqrt(len(optimal))),
+                         excess_floor=float(diff.mean()),
                          excess_floor_se=float(diff.std(ddof=1) / np.sqrt(len(diff))))
         results.append({
             "h": t.h, "E": t.E, "steps": [r["step"] for r in run.history],
@@ -258,10 +262,10 @@ def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths) 
 
 
 def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
-    """The ladder at the ``test`` chapter's sizes for ``profile``: ``(cells, results, counts,
+    """The ladder at the ``ladder`` chapter's sizes for ``profile``: ``(cells, results, counts,
     widths)``. Its top rung under ``quick`` and ``full`` is the standard sweep's model, so those runs
     come from the cache when chapter ``knob`` has run (and serve it when this runs first)."""
-    cfg = resolve("test", profile, seed=seed, **sizes)
+    cfg = resolve("ladder", profile, seed=seed, **sizes)
     widths = ladder_widths(cfg.rungs, cfg.top_width)
     todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths)
     out, counts = cache.run("knob", todo, group_key, train_group)
