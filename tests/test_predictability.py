@@ -140,3 +140,38 @@ def test_the_rate_scale_check_is_reported_and_bounded():
     rate = test["capability rate"]
     assert 0 < rate["middle_mean"] <= 1 and 0 <= rate["ends_mean"] <= 1
     assert rate["difference"] > 0 and all(0 <= s["cap_rate_error"] <= 1 for s in test["settings"])
+
+
+def test_a_large_error_at_one_end_cannot_pass_for_a_middle_effect():
+    labels = ["ordered"] * 2 + ["middle"] * 5 + ["noisy"] * 2
+    errs = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 3.0, 3.0] * 2)
+    pooled = pr.region_contrast(errs, labels * 2, ["a"] * 9 + ["b"] * 9, 2000)
+    vs_noisy = pr.region_contrast(errs, labels * 2, ["a"] * 9 + ["b"] * 9, 2000, ends=("noisy",))
+    assert pooled["difference"] == pytest.approx(1.0 - 1.5) and vs_noisy["difference"] == pytest.approx(-2.0)
+    result = {**pooled, "difference": 0.2, "p_value": 0.001, "interval": [0.1, 0.3],
+              "vs ordered": {"difference": 1.0}, "vs noisy": {"difference": -2.0}}
+    assert not pr.significant(result)  # pooled "significant", but the noisy end is worse
+    assert pr.significant({**result, "vs noisy": {"difference": 0.1}})
+    # the smallest difference these labels could have detected: the shuffles' 95th percentile
+    assert 0 < pooled["detectable"] < 3.0
+    assert pooled["p_two_sided"] == pytest.approx(min(1.0, 2 * min(pooled["p_value"], pooled["p_lower"])))
+
+
+def test_the_continuous_capability_is_tested_beside_exact_match():
+    sets = _settings(True, False)
+    for s in sets:  # a cross-entropy that falls smoothly everywhere: no middle effect in it
+        s["target"] = np.tile(1.0 * N ** -0.3, (s["k"].shape[0], 1))
+    test = pr.central_test(sets, n_boot=50, n_perm=500)
+    assert test["capability continuous"]["difference"] == pytest.approx(0.0, abs=1e-6)
+    assert pr.decision(test) == "supported"  # exact match jumps in the middle; the rule uses it
+    assert set(test["capability"]["by family"]) == {"temperature", "noise"}
+
+
+def test_the_within_run_interval_resamples_settings_and_seeds():
+    labels = ["ordered"] * 2 + ["middle"] * 5 + ["noisy"] * 2
+    rng = np.random.default_rng(1)
+    errs = [rng.normal(1.0 if r == "middle" else 0.2, 0.05, size=3) for r in labels]
+    lo, hi = pr.contrast_interval(errs, labels, ["a"] * 9, n_boot=400)
+    assert 0.65 < lo < 0.8 < hi < 0.95  # around the true difference 0.8
+    same = [np.full(3, 0.5) for _ in labels]
+    assert pr.contrast_interval(same, labels, ["a"] * 9, n_boot=50) == [0.0, 0.0]

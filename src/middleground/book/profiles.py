@@ -187,7 +187,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         **_COMMON,
         **_SWEEP,
         "rungs": Param(int, 3, 6, 7, low=3, high=12,
-                       help="model sizes in the ladder (widths a factor √2 apart)"),
+                       help="model sizes in the ladder (widths about √2 apart)"),
         "top_width": Param(int, 32, 32, 256, low=8, high=4096,
                            help="width of the largest model in the ladder (even)"),
         "fit_fraction": Param(float, 0.6, 0.5, 0.5, low=0.2, high=0.9,

@@ -31,7 +31,8 @@ def runs(cells: list[dict], results: list[dict]) -> list[dict]:
 
 def settings(rows: list[dict], widths: list[int]) -> list[dict]:
     """One record per knob setting, in knob order: seeds × sizes arrays of the excess loss above
-    the floor, its standard error and the exact continuations, as the central test takes them."""
+    the floor, the exact continuations and the continuation's cross-entropy, as the central test
+    takes them."""
     out = []
     for fam in KNOBS:
         for kv in sorted({r["knob"] for r in rows if r["family"] == fam}):
@@ -45,7 +46,7 @@ def settings(rows: list[dict], widths: list[int]) -> list[dict]:
             out.append({"family": fam, "knob": kv, "h": rs[0]["h"], "E": rs[0]["E"],
                         "share": rs[0]["share"], "region": rs[0]["region"],
                         "N": np.array([knob.non_embedding_params(w) for w in widths], dtype=float),
-                        "excess": table("excess_floor"), "excess_se": table("excess_floor_se"),
+                        "excess": table("excess_floor"), "target": table("target_bits"),
                         "k": table("exact_count"), "n": rs[0]["n_prompts"]})
     return out
 

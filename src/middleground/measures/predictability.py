@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .regions import MIDDLE, is_end
+from .regions import MIDDLE, NOISY, ORDERED
 
 ALPHA_GRID = np.linspace(0.0, 3.0, 601)  # exponents searched; 0.005 apart
 LEVEL = 0.05                              # significance level of the decision rule
@@ -84,12 +84,14 @@ def fit_logit_line(N, k, n) -> tuple[float, float]:
     return float(a), float(b)
 
 
-def size_predictions(N, excess, k, n) -> dict:
-    """Fit the smaller sizes (all but the last) and predict the last, for both metrics.
+def size_predictions(N, excess, k, n, target=None) -> dict:
+    """Fit the smaller sizes (all but the last) and predict the last, for every metric.
 
     ``N``: sizes, increasing; ``excess``: excess loss above the floor at each size (bits);
-    ``k``/``n``: exact continuations and prompts at each size. Returns predictions, actual values
-    and errors (loss in bits, capability in log-odds)."""
+    ``k``/``n``: exact continuations and prompts at each size; ``target`` (optional): the
+    cross-entropy of the true continuation at each size (bits/symbol), the capability made
+    continuous. Returns predictions, actual values and errors (loss and the continuous capability
+    in bits, exact match in log-odds and, as a check, on the rate scale)."""
     N, excess = np.asarray(N, dtype=float), np.asarray(excess, dtype=float)
     if np.any(np.diff(N) <= 0):
         raise ValueError("sizes N must be strictly increasing")
@@ -98,93 +100,152 @@ def size_predictions(N, excess, k, n) -> dict:
     a, b = fit_logit_line(N[:-1], np.asarray(k)[:-1], np.asarray(n)[:-1])
     logit_pred = a + b * np.log(N[-1])
     logit_actual = float(logit(smoothed_rate(k[-1], n[-1])))
-    return {"loss_pred": loss_pred, "loss_actual": float(excess[-1]),
-            "loss_error": abs(loss_pred - float(excess[-1])), "loss_alpha": law.alpha,
-            "cap_pred": float(1.0 / (1.0 + np.exp(-logit_pred))),
-            "cap_actual": float(smoothed_rate(k[-1], n[-1])),
-            "cap_error": abs(float(logit_pred) - logit_actual), "cap_slope": b,
-            # The same prediction scored on the rate's own bounded scale: a robustness check of
-            # the log-odds scale, which magnifies differences near 0 and 1.
-            "cap_rate_error": abs(float(1.0 / (1.0 + np.exp(-logit_pred))) - float(smoothed_rate(k[-1], n[-1])))}
+    rate_pred = float(1.0 / (1.0 + np.exp(-logit_pred)))
+    out = {"loss_pred": loss_pred, "loss_actual": float(excess[-1]),
+           "loss_error": abs(loss_pred - float(excess[-1])), "loss_alpha": law.alpha,
+           "cap_pred": rate_pred, "cap_actual": float(smoothed_rate(k[-1], n[-1])),
+           "cap_error": abs(float(logit_pred) - logit_actual), "cap_slope": b,
+           # The same prediction scored on the rate's own bounded scale: a check of the log-odds
+           # scale, which magnifies differences near 0 and 1.
+           "cap_rate_error": abs(rate_pred - float(smoothed_rate(k[-1], n[-1])))}
+    if target is not None:
+        target = np.asarray(target, dtype=float)
+        t_pred = float(fit_decay(N[:-1], target[:-1], E=0.0).predict(N[-1]))
+        out.update(target_pred=t_pred, target_actual=float(target[-1]),
+                   target_error=abs(t_pred - float(target[-1])))
+    return out
 
 
-def region_contrast(errors, regions, families, n_perm: int, seed: int = 0) -> dict:
-    """Mean error of the middle settings minus that of the ends (ordered and noisy), and the
-    one-sided permutation p-value of a difference at least that large when the labels are shuffled
-    among the settings of each family (settings in no region compared here are left out)."""
+def _contrast(errors, middle, ends) -> float:
+    return float(errors[middle].mean() - errors[ends].mean())
+
+
+def region_contrast(errors, regions, families, n_perm: int, seed: int = 0,
+                    ends: tuple = (ORDERED, NOISY)) -> dict:
+    """Mean error of the middle settings minus that of the ``ends`` (both, or one of them), and
+    the one-sided permutation p-value of a difference at least that large when the labels are
+    shuffled among the settings of each family (settings in other regions are left out). Also the
+    lower-tail and two-sided p-values, and ``detectable``: the smallest difference that would
+    have reached p < 0.05 with these settings (the 95th percentile of the shuffled differences)."""
     errors = np.asarray(errors, dtype=float)
     regions, families = np.asarray(regions), np.asarray(families)
-    keep = np.array([r == MIDDLE or is_end(r) for r in regions])
+    keep = np.array([r == MIDDLE or r in ends for r in regions])
     errors, middle, families = errors[keep], regions[keep] == MIDDLE, families[keep]
     if middle.all() or not middle.any():
         raise ValueError("the contrast needs settings both in the middle and at the ends")
-    observed = float(errors[middle].mean() - errors[~middle].mean())
+    observed = _contrast(errors, middle, ~middle)
     rng = np.random.default_rng(seed)
     labels = np.tile(middle, (n_perm, 1))
     for fam in np.unique(families):  # shuffle within each family, all permutations at once
         idx = np.nonzero(families == fam)[0]
         labels[:, idx] = rng.permuted(labels[:, idx], axis=1)
     d = (labels * errors).sum(1) / labels.sum(1) - (~labels * errors).sum(1) / (~labels).sum(1)
-    p = float((1 + np.sum(d >= observed - 1e-12)) / (1 + n_perm))
+    upper = float((1 + np.sum(d >= observed - 1e-12)) / (1 + n_perm))
+    lower = float((1 + np.sum(d <= observed + 1e-12)) / (1 + n_perm))
     return {"difference": observed, "middle_mean": float(errors[middle].mean()),
-            "ends_mean": float(errors[~middle].mean()), "p_value": p,
+            "ends_mean": float(errors[~middle].mean()), "p_value": upper, "p_lower": lower,
+            "p_two_sided": min(1.0, 2 * min(upper, lower)),
+            "detectable": float(np.percentile(d, 95)),
             "n_middle": int(middle.sum()), "n_ends": int((~middle).sum())}
+
+
+METRICS = (("loss", "loss_error"), ("capability", "cap_error"), ("capability rate", "cap_rate_error"),
+           ("capability continuous", "target_error"))
+SIDES = (("", (ORDERED, NOISY)), ("vs ordered", (ORDERED,)), ("vs noisy", (NOISY,)))
 
 
 def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) -> dict:
     """The test of chapter ``ladder`` on a list of knob settings.
 
     Each setting: ``{"family", "region", "N": sizes, "excess": (seeds, sizes) bits,
-    "excess_se": (seeds, sizes), "k": (seeds, sizes) exact continuations, "n": prompts per run}``.
-    A setting's curves are the means over its seeds (capability: the pooled rate). Returns, per
-    metric, the contrast with its permutation p-value and a bootstrap 95 % interval (seeds resampled
-    as whole ladders within each setting, the excess redrawn within its standard error, prompts
-    redrawn binomially within each run), and per setting the predictions with their intervals.
-    ``"capability rate"`` is the capability's error on the rate scale, a robustness check that the
-    decision rule does not use."""
+    "k": (seeds, sizes) exact continuations, "n": prompts per run}`` and optionally ``"target"``:
+    (seeds, sizes) cross-entropy of the true continuation. A setting's curves are the means over
+    its seeds (exact match: the pooled rate).
+
+    Returns, per metric, the contrast of the middle with both ends (and with each end alone) with
+    its permutation p-values and a hierarchical bootstrap 95 % interval: settings resampled within
+    each family and region, then seeds as whole ladders within each setting, then each run's
+    prompts (binomially). Per setting, the predictions with intervals over seeds and prompts.
+    ``"loss"`` and ``"capability"`` enter the decision rule; ``"capability rate"`` (the exact-match
+    error on the rate scale) and ``"capability continuous"`` (the continuation's cross-entropy, the
+    metric-mirage check) are reported beside it."""
     rng = np.random.default_rng([seed, 31])
+    has_target = all("target" in s for s in settings)
+    metrics = [m for m in METRICS if has_target or m[0] != "capability continuous"]
 
-    def predict(s, excess, k):
+    def predict(s, rows, k):
+        ex = np.asarray(s["excess"], dtype=float)[rows]
         n = s["n"] * k.shape[0]
-        return size_predictions(s["N"], excess.mean(0), k.sum(0), np.full(len(s["N"]), n))
+        target = np.asarray(s["target"], dtype=float)[rows].mean(0) if has_target else None
+        return size_predictions(s["N"], ex.mean(0), k.sum(0), np.full(len(s["N"]), n), target)
 
-    point = [predict(s, np.asarray(s["excess"]), np.asarray(s["k"])) for s in settings]
-    regions = [s["region"] for s in settings]
-    families = [s["family"] for s in settings]
-    metrics = (("loss", "loss_error"), ("capability", "cap_error"), ("capability rate", "cap_rate_error"))
-    boot = {metric: [] for metric, _ in metrics}
+    point = [predict(s, np.arange(len(s["excess"])), np.asarray(s["k"])) for s in settings]
+    regions = np.array([s["region"] for s in settings])
+    families = np.array([s["family"] for s in settings])
+    strata = [np.nonzero((families == f) & (regions == r))[0]
+              for f in np.unique(families) for r in np.unique(regions)]
+    strata = [idx for idx in strata if len(idx)]
+    boot = {(metric, side): [] for metric, _ in metrics for side, _ in SIDES}
     per_setting = [[] for _ in settings]
     for _ in range(n_boot):
         draws = []
         for i, s in enumerate(settings):
-            ex, se, k = (np.asarray(s[key], dtype=float) for key in ("excess", "excess_se", "k"))
-            rows = rng.integers(0, ex.shape[0], ex.shape[0])
-            ex_b = ex[rows] + se[rows] * rng.standard_normal(ex[rows].shape)
-            k_b = rng.binomial(s["n"], k[rows] / s["n"])
-            draws.append(predict(s, ex_b, k_b))
+            k = np.asarray(s["k"])
+            rows = rng.integers(0, k.shape[0], k.shape[0])  # seeds, as whole ladders
+            draws.append(predict(s, rows, rng.binomial(s["n"], k[rows] / s["n"])))
             per_setting[i].append(draws[-1])
+        picked = np.concatenate([rng.choice(idx, len(idx)) for idx in strata])  # settings
         for metric, key in metrics:
-            e = np.array([d[key] for d in draws])
-            middle = np.array([r == MIDDLE for r in regions])
-            ends = np.array([is_end(r) for r in regions])
-            boot[metric].append(e[middle].mean() - e[ends].mean())
-    out = {"settings": []}
+            e = np.array([draws[i][key] for i in picked])
+            reg = regions[picked]
+            for side, ends in SIDES:
+                boot[metric, side].append(_contrast(e, reg == MIDDLE, np.isin(reg, ends)))
+    out = {"settings": [], "metrics": [m for m, _ in metrics]}
     for metric, key in metrics:
-        res = region_contrast([p[key] for p in point], regions, families, n_perm, seed)
-        res["interval"] = [float(v) for v in np.percentile(boot[metric], [2.5, 97.5])]
+        errors = [p[key] for p in point]
+        res = region_contrast(errors, regions, families, n_perm, seed)
+        res["interval"] = [float(v) for v in np.percentile(boot[metric, ""], [2.5, 97.5])]
+        for side, ends in SIDES[1:]:
+            one = region_contrast(errors, regions, families, n_perm, seed, ends=ends)
+            one["interval"] = [float(v) for v in np.percentile(boot[metric, side], [2.5, 97.5])]
+            res[side] = one
+        res["by family"] = {f: region_contrast(np.array(errors)[families == f], regions[families == f],
+                                               families[families == f], n_perm, seed)
+                            for f in np.unique(families)}
         out[metric] = res
+    keys = [k for p in point[:1] for k in p if k.endswith(("_pred", "_actual", "_error"))]
     for s, p, draws in zip(settings, point, per_setting):
         row = {"family": s["family"], "region": s["region"], **p}
-        for key in ("loss_pred", "loss_actual", "cap_pred", "cap_actual", "loss_error", "cap_error",
-                    "cap_rate_error"):
+        for key in keys:
             row[key + "_interval"] = [float(v) for v in np.percentile([d[key] for d in draws], [2.5, 97.5])]
         out["settings"].append(row)
     return out
 
 
+def contrast_interval(errors_by_setting, regions, families, n_boot: int, seed: int = 0) -> list[float]:
+    """95 % interval of the middle-minus-ends difference of per-run errors (one array of seeds per
+    setting) by the hierarchical bootstrap of :func:`central_test`: settings within each family and
+    region, then seeds within each setting."""
+    rng = np.random.default_rng([seed, 37])
+    regions, families = np.asarray(regions), np.asarray(families)
+    strata = [idx for f in np.unique(families) for r in np.unique(regions)
+              if len(idx := np.nonzero((families == f) & (regions == r))[0])]
+    out = []
+    for _ in range(n_boot):
+        picked = np.concatenate([rng.choice(idx, len(idx)) for idx in strata])
+        e = np.array([np.mean(rng.choice(np.asarray(errors_by_setting[i]), len(errors_by_setting[i])))
+                      for i in picked])
+        reg = regions[picked]
+        out.append(_contrast(e, reg == MIDDLE, np.isin(reg, (ORDERED, NOISY))))
+    return [float(v) for v in np.percentile(out, [2.5, 97.5])]
+
+
 def significant(result: dict, level: float = LEVEL) -> bool:
-    """The middle is worse: permutation p below ``level`` and the bootstrap interval above 0."""
-    return result["p_value"] < level and result["interval"][0] > 0
+    """Harder to predict in the middle: permutation p below ``level``, the bootstrap interval
+    above 0, and the middle's mean error above each end's separately (so a large error at one end
+    cannot pass for a middle effect)."""
+    sides_ok = all(result[side]["difference"] > 0 for side, _ in SIDES[1:] if side in result)
+    return result["p_value"] < level and result["interval"][0] > 0 and sides_ok
 
 
 def decision(test: dict, level: float = LEVEL) -> str:
