@@ -175,3 +175,13 @@ def test_the_within_run_interval_resamples_settings_and_seeds():
     assert 0.65 < lo < 0.8 < hi < 0.95  # around the true difference 0.8
     same = [np.full(3, 0.5) for _ in labels]
     assert pr.contrast_interval(same, labels, ["a"] * 9, n_boot=50) == [0.0, 0.0]
+
+
+def test_a_test_with_too_few_settings_says_it_cannot_reach_its_level():
+    labels = ["ordered", "middle", "noisy"]
+    res = pr.region_contrast([0.0, 5.0, 0.0] * 2, labels * 2, ["a"] * 3 + ["b"] * 3, 2000)
+    assert res["labellings"] == 9 and res["min_p"] == pytest.approx(1 / 9)
+    assert res["p_value"] > 0.05  # the most extreme labelling still cannot reach 0.05
+    nine = pr.region_contrast(np.zeros(18), (["ordered"] * 2 + ["middle"] * 5 + ["noisy"] * 2) * 2,
+                              ["a"] * 9 + ["b"] * 9, 100)
+    assert nine["labellings"] == math.comb(9, 5) ** 2

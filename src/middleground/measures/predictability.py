@@ -20,6 +20,7 @@ needs), ``E + A S^(−α)``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,8 +126,10 @@ def region_contrast(errors, regions, families, n_perm: int, seed: int = 0,
     """Mean error of the middle settings minus that of the ``ends`` (both, or one of them), and
     the one-sided permutation p-value of a difference at least that large when the labels are
     shuffled among the settings of each family (settings in other regions are left out). Also the
-    lower-tail and two-sided p-values, and ``detectable``: the smallest difference that would
-    have reached p < 0.05 with these settings (the 95th percentile of the shuffled differences)."""
+    lower-tail and two-sided p-values; ``labellings``, the number of distinct ways the shuffles can
+    label the settings, and ``min_p``, the smallest p-value they can give (1 / labellings); and
+    ``detectable``: the smallest difference that would have reached p < 0.05 with these settings
+    (the 95th percentile of the shuffled differences; meaningful only when ``min_p`` < 0.05)."""
     errors = np.asarray(errors, dtype=float)
     regions, families = np.asarray(regions), np.asarray(families)
     keep = np.array([r == MIDDLE or r in ends for r in regions])
@@ -140,12 +143,17 @@ def region_contrast(errors, regions, families, n_perm: int, seed: int = 0,
         idx = np.nonzero(families == fam)[0]
         labels[:, idx] = rng.permuted(labels[:, idx], axis=1)
     d = (labels * errors).sum(1) / labels.sum(1) - (~labels * errors).sum(1) / (~labels).sum(1)
+    # Distinct labellings the shuffles can produce: with few settings the smallest reachable p is
+    # 1 / that number, and a test that cannot reach its level must say so rather than "fail".
+    labellings = int(np.prod([math.comb(int((families == f).sum()), int(middle[families == f].sum()))
+                              for f in np.unique(families)]))
     upper = float((1 + np.sum(d >= observed - 1e-12)) / (1 + n_perm))
     lower = float((1 + np.sum(d <= observed + 1e-12)) / (1 + n_perm))
     return {"difference": observed, "middle_mean": float(errors[middle].mean()),
             "ends_mean": float(errors[~middle].mean()), "p_value": upper, "p_lower": lower,
             "p_two_sided": min(1.0, 2 * min(upper, lower)),
-            "detectable": float(np.percentile(d, 95)),
+            "detectable": float(np.percentile(d, 95)), "labellings": labellings,
+            "min_p": 1.0 / labellings,
             "n_middle": int(middle.sum()), "n_ends": int((~middle).sum())}
 
 
@@ -164,8 +172,10 @@ def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) 
 
     Returns, per metric, the contrast of the middle with both ends (and with each end alone) with
     its permutation p-values and a hierarchical bootstrap 95 % interval: settings resampled within
-    each family and region, then seeds as whole ladders within each setting, then each run's
-    prompts (binomially). Per setting, the predictions with intervals over seeds and prompts.
+    each family and region, then, for every pick, seeds as whole ladders and each run's prompts
+    (binomially). Per setting, the predictions with intervals over seeds and prompts. Intervals of
+    absolute errors lean upward (an error cannot be negative), so a point estimate can sit near the
+    lower end of its interval.
     ``"loss"`` and ``"capability"`` enter the decision rule; ``"capability rate"`` (the exact-match
     error on the rate scale) and ``"capability continuous"`` (the continuation's cross-entropy, the
     metric-mirage check) are reported beside it."""
@@ -187,16 +197,22 @@ def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) 
     strata = [idx for idx in strata if len(idx)]
     boot = {(metric, side): [] for metric, _ in metrics for side, _ in SIDES}
     per_setting = [[] for _ in settings]
+    def redraw(s):
+        """One setting again: seeds as whole ladders, then each run's prompts, drawn binomially
+        at the smoothed rate (k + ½)/(n + 1) so that a count of 0 or n can vary too. The prompts
+        of one seed are the same at every size; drawing them independently per size ignores that
+        pairing, which can only widen the capability's interval."""
+        k = np.asarray(s["k"])
+        rows = rng.integers(0, k.shape[0], k.shape[0])
+        return predict(s, rows, rng.binomial(s["n"], smoothed_rate(k[rows], s["n"])))
+
     for _ in range(n_boot):
-        draws = []
         for i, s in enumerate(settings):
-            k = np.asarray(s["k"])
-            rows = rng.integers(0, k.shape[0], k.shape[0])  # seeds, as whole ladders
-            draws.append(predict(s, rows, rng.binomial(s["n"], k[rows] / s["n"])))
-            per_setting[i].append(draws[-1])
+            per_setting[i].append(redraw(s))
         picked = np.concatenate([rng.choice(idx, len(idx)) for idx in strata])  # settings
+        draws = [redraw(settings[i]) for i in picked]  # every pick its own seeds and prompts
         for metric, key in metrics:
-            e = np.array([draws[i][key] for i in picked])
+            e = np.array([d[key] for d in draws])
             reg = regions[picked]
             for side, ends in SIDES:
                 boot[metric, side].append(_contrast(e, reg == MIDDLE, np.isin(reg, ends)))
