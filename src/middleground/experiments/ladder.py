@@ -45,7 +45,7 @@ def settings(rows: list[dict], widths: list[int]) -> list[dict]:
 
             out.append({"family": fam, "knob": kv, "h": rs[0]["h"], "E": rs[0]["E"],
                         "share": rs[0]["share"], "region": rs[0]["region"],
-                        "N": np.array([knob.non_embedding_params(w) for w in widths], dtype=float),
+                        "N": np.array([grid[seeds[0], w]["N"] for w in widths], dtype=float),
                         "excess": table("excess_floor"), "target": table("target_bits"),
                         "k": table("exact_count"), "n": rs[0]["n_prompts"]})
     return out
