@@ -75,15 +75,9 @@ def reachable_counts(start: np.ndarray, T: np.ndarray, L_max: int, decimals: int
 
 def surprisal(start: np.ndarray, T: np.ndarray, x) -> np.ndarray:
     """Bits the exact optimal predictor pays for each symbol of the sequence ``x``: the belief is
-    filtered symbol by symbol from ``start`` and each symbol costs ``-log2 P(x_t | x_<t)``."""
-    eta = np.asarray(start, dtype=float)
-    out = np.empty(len(x))
-    for t, symbol in enumerate(np.asarray(x)):
-        joint = predict(eta, T)
-        p = joint[symbol].sum()
-        out[t] = -np.log2(p)
-        eta = joint[symbol] / p
-    return out
+    filtered symbol by symbol from ``start`` and each symbol costs ``-log2 P(x_t | x_<t)``
+    (:func:`window_surprisal` for one window)."""
+    return window_surprisal(start, T, np.asarray(x)[None, :])[0]
 
 
 def window_surprisal(start: np.ndarray, T: np.ndarray, windows) -> np.ndarray:
