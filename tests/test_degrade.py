@@ -75,3 +75,18 @@ def test_ngram_surrogate_reproduces_its_fitted_frequencies(order):
 def test_ngram_surrogate_rejects_bad_order():
     with pytest.raises(ValueError, match="order must be"):
         degrade.NgramSurrogate.fit(np.arange(10), -1, 10)
+
+
+def test_ngram_surrogate_entropy_rate_is_the_plugin_conditional_entropy():
+    import numpy as np
+
+    from middleground.measures import entropy
+    from middleground.sources.degrade import NgramSurrogate
+
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 5, size=30_000)
+    ids[1::3] = (ids[::3][: len(ids[1::3])] + 1) % 5  # some structure
+    for order in (1, 2):
+        m = NgramSurrogate.fit(ids, order, 5)
+        H = entropy.block_entropies(ids, order + 1)
+        assert abs(m.entropy_rate - (H[order + 1] - H[order])) < 1e-3

@@ -153,3 +153,41 @@ def train_group(group: list[dict]) -> list[dict]:
             exact, chars = _score(conts, [t for _, t in tg], stop)
             out[m].update({f"{task}_exact": exact, f"{task}_chars": chars, f"{task}_n": len(prompts)})
     return out
+
+
+# --- the strongest model the profile affords, against fair baselines ----------------------------
+
+def strong_cells(cfg, data_seed: int) -> list[dict]:
+    """One cell: the chapter's strongest model (sizes from the profile), trained on the original text."""
+    model = asdict(GPTConfig(vocab_size=65, block_size=cfg.strong_block, n_layer=cfg.strong_layers,
+                             n_head=4 if cfg.strong_width % 4 == 0 else 1, n_embd=cfg.strong_width,
+                             dropout=cfg.strong_dropout, bias=False))
+    return [{"family": "text-strong", "iters": int(cfg.strong_iters), "batch_size": int(cfg.strong_batch),
+             "seed": int(data_seed), "model": model}]
+
+
+def strong_key(cell: dict) -> tuple:
+    return (cell["iters"], cell["batch_size"], cell["seed"], tuple(sorted(cell["model"].items())))
+
+
+def train_strong(group: list[dict]) -> list[dict]:
+    """Train each cell alone (nanoGPT's recipe, scaled) on the first 90 % of Tiny Shakespeare and
+    score it on *every* window of the held-out 10 %, in float32: bits per character."""
+    from ..gpt.core import TrainConfig
+    from ..gpt.train import fit, split_loss
+
+    device = pick()
+    train_ids, val_ids, _ = shakespeare_char()
+    out = []
+    for c in group:
+        cfg = GPTConfig(**c["model"])
+        tc = TrainConfig(max_iters=c["iters"], batch_size=c["batch_size"], learning_rate=1e-3,
+                         min_lr=1e-4, warmup_iters=min(100, c["iters"] // 10), beta2=0.99,
+                         eval_interval=c["iters"], eval_iters=20, seed=c["seed"])
+        run = fit(cfg, tc, train_ids, val_ids, device)
+        run.model.eval()
+        bits = split_loss(run.model, val_ids, cfg.block_size, device) * NATS_TO_BITS
+        out.append({"val_bits": float(bits), "train_bits": run.history[-1]["train_loss"] * NATS_TO_BITS,
+                    "params": run.model.num_params(), "seconds": float(sum(run.iter_seconds)),
+                    "tokens_seen": c["iters"] * c["batch_size"] * cfg.block_size})
+    return out

@@ -114,6 +114,20 @@ class GPT(nn.Module):
         return logits, loss
 
     @torch.no_grad()
+    def residual_stream(self, idx: torch.Tensor) -> torch.Tensor:
+        """The residual stream at every depth, shape (n_layer + 1, B, T, n_embd): the embeddings,
+        then the stream after each block (the activations that probes read; Shai et al. 2024)."""
+        B, T = idx.shape
+        if T > self.cfg.block_size:
+            raise ValueError(f"sequence length {T} exceeds block_size {self.cfg.block_size}")
+        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
+        stream = [x]
+        for block in self.blocks:
+            x = block(x)
+            stream.append(x)
+        return torch.stack(stream)
+
+    @torch.no_grad()
     def generate(self, idx: torch.Tensor, max_new_tokens: int, temperature: float = 1.0,
                  generator: torch.Generator | None = None) -> torch.Tensor:
         if temperature <= 0:

@@ -5,7 +5,8 @@
   ``"plugin"`` (none; biased low), ``"miller-madow"`` (adds (m − 1)/(2N) nats, m the number of
   distinct words seen; Miller 1955), ``"grassberger"`` (Grassberger 2003's estimator,
   H = log N − (1/N) Σ n_i G(n_i) with G(n) = ψ(n) + ½ (−1)^n [ψ((n+1)/2) − ψ(n/2)]).
-  N is the number of (overlapping) words, n − L + 1.
+  N is the number of (overlapping) words, n − L + 1. :func:`entropy_of_counts` applies the same
+  three estimators to any count tables, many rows at once (for bootstrap replicates).
 - **Conditional entropies** h(L) = H(L) − H(L−1), which decrease to h for the exact H(L).
 - **Compression**: bits per symbol of zlib, bz2 and lzma output (one byte per symbol in); an
   upper bound on h in the limit of long samples, with a large constant overhead on short ones.
@@ -71,6 +72,37 @@ def _entropy_from_counts(counts: np.ndarray, correction: str) -> float:
         G = digamma(n) + 0.5 * (-1.0) ** n * (digamma((n + 1) / 2) - digamma(n / 2))
         return float((math.log(N) - (n * G).sum() / N) * NATS_TO_BITS)
     raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+
+
+def entropy_of_counts(counts, correction: str = "plugin") -> np.ndarray | float:
+    """Entropy in bits of the distribution behind each row of ``counts`` (last axis = cells).
+
+    The same three estimators as :func:`block_entropies` (see the module docstring for their
+    formulas and sources), vectorised over leading axes, with empty cells allowed (they are
+    ignored; Miller–Madow's m counts the non-empty cells of each row). A 1-d array gives a float.
+    Used for the many resampled count tables of a bootstrap.
+    """
+    if correction not in CORRECTIONS:
+        raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
+    n = np.asarray(counts, dtype=float)
+    if n.ndim < 1 or n.shape[-1] < 1:
+        raise ValueError("counts must have at least one cell along the last axis")
+    if np.any(n < 0) or np.any(n != np.round(n)):
+        raise ValueError("counts must be non-negative integers")
+    N = n.sum(axis=-1)
+    if np.any(N <= 0):
+        raise ValueError("every row of counts must have a positive total")
+    seen = n > 0
+    safe = np.where(seen, n, 1.0)  # empty cells contribute nothing; avoid log(0) and ψ(0)
+    if correction == "grassberger":
+        G = digamma(safe) + 0.5 * (-1.0) ** safe * (digamma((safe + 1) / 2) - digamma(safe / 2))
+        out = (np.log(N) - np.where(seen, n * G, 0.0).sum(axis=-1) / N) * NATS_TO_BITS
+    else:
+        p = n / N[..., None]
+        out = -np.where(seen, p * np.log2(np.where(seen, p, 1.0)), 0.0).sum(axis=-1)
+        if correction == "miller-madow":
+            out = out + (seen.sum(axis=-1) - 1) / (2 * N) * NATS_TO_BITS
+    return float(out) if out.ndim == 0 else out
 
 
 def word_counts(x, L_max: int):
@@ -174,3 +206,19 @@ def truth_of(source: Source) -> Truth:
         return source.truth()
     except NoExactValue:
         return estimated_truth(source)
+
+
+def heldout_compression_rates(train, val) -> dict[str, float]:
+    """Each compressor's held-out rate on ``val`` after ``train``, in bits per symbol of ``val``:
+    ``8 · (|C(train + val)| − |C(train)|) / len(val)``, one byte per symbol.
+
+    This is the compressor's cost of the new text given everything before it, which is what a
+    model's held-out cross-entropy measures; the whole-file rate ``|C(train + val)| / n`` instead
+    averages over text the compressor has already seen. (zlib's 32 KB window sees only the end of
+    ``train``; bz2's 900 KB blocks and xz's dictionary see more: that difference is part of what is
+    measured.)"""
+    a, b = _check_sample(train), _check_sample(val)
+    if max(a.max(), b.max()) > 255:
+        raise ValueError("compression estimates take alphabets of at most 256 symbols")
+    ta, tb = a.astype(np.uint8).tobytes(), b.astype(np.uint8).tobytes()
+    return {name: 8.0 * (len(f(ta + tb)) - len(f(ta))) / len(b) for name, f in COMPRESSORS.items()}

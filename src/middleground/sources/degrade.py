@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base.bits import entropy_bits
+
 
 def _check_rate(p: float) -> float:
     if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
@@ -68,6 +70,11 @@ class NgramSurrogate:
     alphabet_size: int
     contexts: dict  # context code -> (symbols, cumulative probabilities)
     unigram: np.ndarray
+    # Bits per symbol of the fitted chain: Σ_c w_c H[X | c], w_c the contexts' frequencies in the
+    # fitted text. Those frequencies are the chain's stationary distribution up to the text's two
+    # ends (each context is entered and left equally often but for the first and last), so this is
+    # the surrogate's entropy rate to O(order / len(ids)): it equals the plug-in h(order + 1).
+    entropy_rate: float = float("nan")
 
     @classmethod
     def fit(cls, ids: np.ndarray, order: int, alphabet_size: int) -> "NgramSurrogate":
@@ -86,11 +93,13 @@ class NgramSurrogate:
         contexts = {}
         starts = np.flatnonzero(np.r_[True, ctx[1:] != ctx[:-1]])
         ends = np.r_[starts[1:], len(ctx)]
+        rate = 0.0
         for a, b in zip(starts, ends):
             c = counts[a:b].astype(float)
             contexts[int(ctx[a])] = (sym[a:b], np.cumsum(c) / c.sum())
+            rate += c.sum() / len(pair) * float(entropy_bits(c / c.sum()))
         unigram = np.bincount(ids, minlength=k) / len(ids)
-        return cls(order, k, contexts, unigram)
+        return cls(order, k, contexts, unigram, rate)
 
     def sample(self, n: int, rng: np.random.Generator, start: np.ndarray | None = None) -> np.ndarray:
         """``n`` symbols; the first ``order`` come from ``start`` (a seen context) or are drawn."""

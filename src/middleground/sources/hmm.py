@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..base.bits import entropy_bits
-from . import beliefs
+from . import beliefs, cmech
 from .processes import Source, check_length, minimal_period
 
 
@@ -173,6 +173,16 @@ class HMM(Source):
     def excess_entropy(self) -> float:
         return self.excess_entropy_sum()[0]
 
+    @property
+    def statistical_complexity(self) -> float:
+        """C_μ = H[π] over the causal states, in bits: the states of this machine with equal
+        futures merged (:func:`.cmech.statistical_complexity`). Unifilar sources only."""
+        if not self.unifilar:
+            raise ValueError(f"{self.name} is not unifilar: C_mu needs the epsilon-machine, and "
+                             "the causal states of a non-unifilar source are its mixed states, in "
+                             "general infinitely many (see cmech.belief_entropy)")
+        return cmech.statistical_complexity(self.T, self.start)
+
 
 # --- the classic ε-machines ----------------------------------------------------------------------
 
@@ -198,6 +208,33 @@ def even_process() -> HMM:
     T[1, 0, 1] = 0.5  # A --1--> B
     T[1, 1, 0] = 1.0  # B --1--> A (completes the pair)
     return HMM(T, name="even process")
+
+
+def mess3(x: float = 0.05, alpha: float = 0.85) -> HMM:
+    """Mess3: three hidden states, three symbols, a fractal of beliefs (attributed to Marzen and
+    Crutchfield 2017, "Nearly maximally predictive features and their dimensions"; used by Shai et
+    al. 2024, "Transformers represent belief state geometry in their residual stream", with
+    x = 0.05, α = 0.85).
+
+    With β = (1 − α)/2 and y = 1 − 2x, the labelled matrices (row: from, column: to) are
+    T^(A) = [[αy, βx, βx], [αx, βy, βx], [αx, βx, βy]] and T^(B), T^(C) the same with the α column
+    moved to state B, C, as in the ``mess3`` of Astera-org/simplexity, which updates a belief as
+    ``η T^(x)`` (our ``T[x, s, t]``). Equivalently: the hidden chain stays with probability y and
+    moves to each other state with probability x, and the symbol names the *new* state with
+    probability α, each other symbol with probability β. Σ_x T^(x) is doubly stochastic, so π is
+    uniform whatever α. Not unifilar unless α = 1 (then the symbol names the state): a symbol
+    leaves the new state uncertain, and the observer's beliefs fill a fractal.
+    """
+    if not (isinstance(x, (int, float)) and 0.0 < x <= 0.5):
+        raise ValueError(f"x must be in (0, 1/2] (x = 0 freezes the hidden state; above 1/2 the "
+                         f"stay probability 1 - 2x is negative); got {x!r}")
+    if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
+        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
+    beta, y = (1.0 - alpha) / 2.0, 1.0 - 2.0 * x
+    move = np.full((3, 3), x) + (y - x) * np.eye(3)  # P(next state t | state s)
+    emit = np.full((3, 3), beta) + (alpha - beta) * np.eye(3)  # P(symbol | new state t), [t, x]
+    T = np.einsum("st,tx->xst", move, emit)
+    return HMM(T, name=f"Mess3 (x={x:g}, α={alpha:g})")
 
 
 @dataclass(frozen=True, eq=False)

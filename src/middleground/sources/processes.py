@@ -76,6 +76,12 @@ class Source(ABC):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` symbols from the stationary process, as an int64 array."""
 
+    @property
+    def statistical_complexity(self) -> float:
+        """Exact C_μ in bits: the entropy of the causal states (Crutchfield and Feldman 2003).
+        Sources override this where it is known; here there is none."""
+        raise NoExactValue(f"{self.name} has no known statistical complexity C_mu")
+
 
 def check_length(n: int) -> None:
     if not isinstance(n, (int, np.integer)) or n < 1:
@@ -122,6 +128,11 @@ class IID(Source):
 
     @property
     def excess_entropy(self) -> float:
+        return 0.0
+
+    @property
+    def statistical_complexity(self) -> float:
+        """0: every past predicts the same future, so there is one causal state."""
         return 0.0
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -173,6 +184,11 @@ class Periodic(Source):
     def excess_entropy(self) -> float:
         return math.log2(self.period)
 
+    @property
+    def statistical_complexity(self) -> float:
+        """log2(p): the causal states are the p phases, equally likely (C_μ = E, no crypticity)."""
+        return math.log2(self.period)
+
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         check_length(n)
         word = np.asarray(self.pattern[: self.period])
@@ -222,6 +238,15 @@ class SantaFe(Source):
 
     @property
     def excess_entropy(self) -> float:
+        return float(self.k_max)
+
+    @property
+    def statistical_complexity(self) -> float:
+        """k_max bits. Every K has positive probability, so the infinite past reveals all k_max
+        facts almost surely; given them the future is iid, and distinct facts give distinct
+        futures. The causal states are the 2^k_max fact vectors, uniform: C_μ = k_max = E (no
+        crypticity). The process is a non-ergodic mixture of 2^k_max iid processes, and C_μ
+        grows without bound with k_max, as E does (infinite for the untruncated process)."""
         return float(self.k_max)
 
     def expected_distinct(self, L) -> np.ndarray:
