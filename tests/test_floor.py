@@ -161,3 +161,23 @@ def test_floor_is_a_frozen_record():
     assert isinstance(floor, Floor)
     with pytest.raises(AttributeError):
         floor.value = 0.0
+
+
+def test_memory_bits_match_exact_conditional_entropies_and_the_floor():
+    import numpy as np
+
+    from middleground.sources import hmm
+    from middleground.sources.floor import memory_bits, paired_floor_bits, sample_windows
+
+    src = hmm.mess3(0.1, 0.85)
+    w = sample_windows(src, 20_000, 6, np.random.default_rng(0))
+    H = src.block_entropies(6)
+    h = np.diff(H)  # h(1..6)
+    for k in (0, 1, 2):
+        # Positions 1..5 with memories min(i, k): the expected bits are the mean of h(min(i, k) + 1).
+        expected = np.mean([h[min(i, k)] for i in range(1, 6)])
+        got = memory_bits(src, w, k)
+        assert abs(got.mean() - expected) < 4 * got.std(ddof=1) / np.sqrt(len(got))
+    np.testing.assert_allclose(memory_bits(src, w, 5), paired_floor_bits(src, w))
+    # A longer memory never costs more on average.
+    assert memory_bits(src, w, 0).mean() > memory_bits(src, w, 1).mean() > memory_bits(src, w, 3).mean()

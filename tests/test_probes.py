@@ -87,3 +87,41 @@ def test_simplex_points_put_the_vertices_at_the_corners():
     np.testing.assert_allclose(x, [0, 1, 0.5], atol=1e-12)
     np.testing.assert_allclose(y, [0, 0, np.sqrt(3) / 2], atol=1e-12)
     assert c == ["#ff0000", "#00ff00", "#0000ff"]
+
+
+def test_ladder_points_average_the_top_width_over_seeds():
+    rows = [{"family": "noise", "knob": 0.1, "width": w, "seed": s, "h": 1.0, "E": 0.5, "region": "middle",
+             "excess_floor": ex}
+            for w, s, ex in ((8, 0, 9.0), (32, 0, 0.10), (32, 1, 0.30), (32, 2, 0.20))]
+    (p,) = theory.ladder_points(rows, 32)
+    assert p["excess"] == pytest.approx(0.2)
+    assert p["excess_se"] == pytest.approx(0.1 / np.sqrt(3))
+    assert p["family"] == "noise knob" and p["h"] == 1.0 and p["E"] == 0.5
+
+
+def test_learning_curves_give_one_row_per_source_and_size():
+    from middleground.sources.rhm import RandomHierarchy
+
+    torch.set_num_threads(1)
+    g = RandomHierarchy(4, 2, 2, 3, seed=0)
+    chain = hmm.MarkovChain.random(4, 1, 1.0, 0)
+    rows = theory.learning_curves([g, chain], [4, 16], 4, 8, 0, g.sentence_length - 1, n_val=64)
+    assert [(r["source"], r["P"]) for r in rows] == [(g.name, 4), (g.name, 16), (chain.name, 4), (chain.name, 16)]
+    for r in rows:
+        assert r["tokens"] == r["P"] * g.sentence_length
+        assert r["epochs"] == pytest.approx(4 * 32 / r["P"])
+        assert r["window_bits"].shape == (64,) and r["test_windows"].shape == (64, g.sentence_length)
+        assert r["test_bits"] == pytest.approx(r["window_bits"].mean())
+        assert 0 <= r["best_step"] <= r["last_step"] == 4
+
+
+def test_paired_difference_uses_the_same_rows():
+    Y = np.zeros((6, 1))
+    a = probes.scores(np.array([[1.0], [1.0], [2.0], [2.0], [3.0], [3.0]]), Y, group_size=2)
+    b = probes.scores(np.array([[0.0], [0.0], [1.0], [1.0], [2.0], [2.0]]), Y, group_size=2)
+    d, se = probes.paired_difference(a, b)
+    assert d == pytest.approx(a["mse"] - b["mse"])
+    np.testing.assert_allclose(a["group_mse"] - b["group_mse"], [1.0, 3.0, 5.0])
+    assert se == pytest.approx(np.std([1.0, 3.0, 5.0], ddof=1) / np.sqrt(3))
+    with pytest.raises(ValueError, match="same test rows"):
+        probes.paired_difference(a, probes.scores(np.zeros((4, 1)), np.zeros((4, 1)), group_size=2))

@@ -1,22 +1,30 @@
-"""The theory chapter's experiments. Part 1: belief-state geometry in a transformer's residual stream.
+"""The theory chapter's experiments: belief geometry, the complexity-entropy map, learning curves.
 
-Shai et al. (2024) train a small transformer on the Mess3 process (Marzen and Crutchfield 2017), a
-three-state hidden Markov source whose observer beliefs fill a fractal inside the probability
-simplex, and find that an affine map of the residual stream recovers the exact belief at every
-position. This module reproduces that test with the book's own parts and puts every probe score
-beside its baselines (:mod:`middleground.measures.probes`): the same probe on an untrained network
-of the same shape, a table of the last k symbols, and a shuffled-target control.
+**Part 1, belief-state geometry.** Shai et al. (2024) train a small transformer on the Mess3 process
+(Marzen and Crutchfield 2017), a three-state hidden Markov source whose observer beliefs fill a
+fractal inside the probability simplex, and find that an affine map of the residual stream recovers
+the exact belief at every position. This module reproduces that test with the book's own parts and
+puts every probe score beside its baselines (:mod:`middleground.measures.probes`): the same probe
+on an untrained network of the same shape, a table of the last k symbols, and a shuffled-target
+control.
 
 - :func:`belief_windows`: independent stationary windows of a source and the exact belief after
-  every prefix of each (the probe's targets, from :func:`middleground.sources.beliefs.after`);
+  every prefix of each (the probe's targets, from :func:`middleground.sources.beliefs`);
 - :func:`train_models`: one stacked ensemble per model width, its members the knob's sources, so
   each member is the run a single trainer would give (the ensemble's guarantee);
 - :func:`excess_over_floor`: each model's held-out loss minus the exact optimal predictor's on the
   same windows (paired, in bits), so a model "at the floor" is judged to within its standard error;
 - :func:`probe_rows`: probe scores per layer and for all layers concatenated, beside the baselines.
 
-What this does not show: that the model *uses* the belief (a probe reads, it does not intervene),
+What it does not show: that the model *uses* the belief (a probe reads, it does not intervene),
 nor anything about sources whose beliefs are not a function of a short context.
+
+**Part 2, the map.** :func:`mechanics_rows` (exact C_μ and friends, :mod:`middleground.sources.cmech`),
+:func:`belief_complexity` (for sources without a finite C_μ) and :func:`ladder_points` (the knob
+settings of chapter ladder with their trained models' excess loss).
+
+**Part 3, learning curves.** :func:`learning_curves`: held-out loss against training-set size,
+every size one member of one stacked ensemble.
 """
 
 from __future__ import annotations
@@ -216,26 +224,43 @@ def learning_curves(sources: list, sizes, iters: int, width: int, seed: int, blo
     ``block + 1`` symbols, i.e. sentences for a grammar whose sentences have that length), one
     member of a single stacked ensemble trains ``iters`` steps on the first P windows of a stream
     drawn from ``[seed, source name, 1]`` (so the P windows of a smaller set are the first of every
-    larger one) and is scored on ``n_val`` fresh windows. The loss kept is the lowest held-out loss
-    over the run's evaluations (early stopping), as in data-limited learning curves."""
+    larger one).
+
+    Early stopping without peeking: at each of the run's 11 evaluations every member is scored on
+    a *selection* set (the trainer's fixed validation batches) and on a separate *test* set of
+    ``n_val`` fresh windows, window by window. The checkpoint kept is the one with the lowest
+    selection loss; the test loss reported is that checkpoint's, with its standard error over test
+    windows (``test_windows`` keeps the windows, so a caller can pair them with an exact optimum)."""
     device = device or pick()
     span = int(block) + 1
     full = {s.name: s.sample(max(sizes) * span, np.random.default_rng(data_seed(seed, s, 1)))
             for s in sources}
     vals = {s.name: s.sample(n_val * span, np.random.default_rng(data_seed(seed, s, 2))) for s in sources}
+    tests = {s.name: s.sample(n_val * span, np.random.default_rng(data_seed(seed, s, 6))).reshape(n_val, span)
+             for s in sources}
     members = [(s, int(P)) for s in sources for P in sizes]
     cfg = curve_config(width, sources[0].alphabet_size, block)
     tc = TrainConfig(max_iters=int(iters), batch_size=32, learning_rate=3e-3, min_lr=3e-4,
                      warmup_iters=min(50, int(iters) // 10), eval_interval=max(1, int(iters) // 10),
-                     eval_iters=max(1, n_val // 32), seed=int(seed))
+                     eval_iters=max(1, n_val // 64), seed=int(seed))  # selection: about n_val / 2 windows
+    test_x = torch.stack([torch.as_tensor(tests[s.name][:, :-1]) for s, _ in members])
+    test_y = torch.stack([torch.as_tensor(tests[s.name][:, 1:]) for s, _ in members])
+
+    def on_eval(model, step):  # per-member, per-window test bits at this checkpoint
+        bits = window_losses(model, (test_x, test_y), device) * NATS_TO_BITS  # (M, n_val)
+        return {"test_bits": bits.tolist()}
+
     run = fit_ensemble(cfg, tc, [full[s.name][: P * span] for s, P in members],
                        [vals[s.name] for s, _ in members], [int(seed)] * len(members), device,
-                       stride=span)
+                       stride=span, on_eval=on_eval)
     rows = []
     for m, (s, P) in enumerate(members):
-        losses = [r["val_loss"][m] * NATS_TO_BITS for r in run.history]
-        rows.append({"source": s.name, "P": P, "tokens": P * span, "best_bits": float(min(losses)),
-                     "final_bits": float(losses[-1]),
-                     "best_step": int(run.history[int(np.argmin(losses))]["step"]),
+        sel = [r["val_loss"][m] for r in run.history]
+        best = int(np.argmin(sel))
+        bits = np.asarray(run.history[best]["extra"]["test_bits"][m])
+        rows.append({"source": s.name, "P": P, "tokens": P * span,
+                     "test_bits": float(bits.mean()), "test_se": float(bits.std(ddof=1) / np.sqrt(len(bits))),
+                     "window_bits": bits, "test_windows": tests[s.name],
+                     "best_step": int(run.history[best]["step"]), "last_step": int(run.history[-1]["step"]),
                      "epochs": iters * tc.batch_size / P})
     return rows

@@ -9,4 +9,10 @@
 - :mod:`.ngram`: a count-based Bayes predictor (a mixture of Markov orders), the baseline of Part III.
 - :mod:`.predictability`: the central test: small models predicting a large one, a run's start its
   end, and the middle-minus-ends statistic with its permutation test and bootstrap.
+- :mod:`.correlations`: mutual information against distance (exact and estimated), power-law and
+  exponential fits with intervals, conditional-entropy decay, Hilberg exponents.
+- :mod:`.spatial`: block entropies of spatial rows (cellular automata) with jackknife errors; the
+  automata's complexity-entropy map.
+- :mod:`.probes`: linear probes from representations to exact beliefs, beside lookup-table,
+  untrained and shuffled baselines.
 """

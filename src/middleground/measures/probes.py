@@ -67,8 +67,8 @@ def ridge(features, targets, penalty: float) -> Probe:
 
 
 def scores(predicted, targets, group_size: int = 1) -> dict:
-    """``mse`` (mean squared error per component), its standard error ``mse_se`` and ``r2``
-    (1 − SSE/SST over all components).
+    """``mse`` (mean squared error per component), its standard error ``mse_se``, ``r2``
+    (1 − SSE/SST over all components) and ``group_mse``, the mean squared error of each group.
 
     Rows come in independent groups of ``group_size`` consecutive rows (the positions of one
     window, whose errors are correlated), so the standard error is that of the mean over groups."""
@@ -81,7 +81,19 @@ def scores(predicted, targets, group_size: int = 1) -> dict:
     sse = float(((P - Y) ** 2).sum())
     sst = float(((Y - Y.mean(axis=0)) ** 2).sum())
     se = float(sq.std(ddof=1) / np.sqrt(len(sq))) if len(sq) > 1 else float("nan")
-    return {"mse": sse / Y.size, "mse_se": se, "r2": 1.0 - sse / sst if sst > 0 else float("nan")}
+    return {"mse": sse / Y.size, "mse_se": se, "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
+            "group_mse": sq}
+
+
+def paired_difference(a: dict, b: dict) -> tuple[float, float]:
+    """MSE of ``a`` minus MSE of ``b`` and the standard error of that difference, from their
+    per-group errors on the *same* test rows (:func:`scores`' ``group_mse``): a paired comparison,
+    whose error is smaller than the two errors combined when the same rows are hard for both."""
+    ga, gb = np.asarray(a["group_mse"]), np.asarray(b["group_mse"])
+    if ga.shape != gb.shape or ga.ndim != 1 or len(ga) < 2:
+        raise ValueError("a and b must be scores of the same test rows, in the same groups (two at least)")
+    d = ga - gb
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
 
 
 def fit_probe(train_features, train_targets, lambdas=LAMBDAS, seed: int = 0) -> Probe:

@@ -10,4 +10,11 @@
 - :mod:`.knobs`: the families of sources the book moves along, from structure to noise.
 - :mod:`.tasks`: tasks with exact answers (in-context Markov chains, quanta, addition).
 - :mod:`.degrade`: degradations of real text (character noise, shuffles, n-gram surrogates).
+- :mod:`.cmech`: computational mechanics of unifilar sources: causal states, statistical
+  complexity C_μ, crypticity, Markov order, synchronisation and transient information, and the
+  distribution of mixed states of any finite source.
+- :mod:`.automata`: the 88 inequivalent elementary cellular automata, their Wolfram classes and
+  their spatial rows (exact as hidden-Markov sources for a few steps).
+- :mod:`.rhm`: the Random Hierarchy Model, a grammar with power-law statistics, exact where
+  enumeration allows.
 """

@@ -99,7 +99,7 @@ class NgramSurrogate:
             contexts[int(ctx[a])] = (sym[a:b], np.cumsum(c) / c.sum())
             rate += c.sum() / len(pair) * float(entropy_bits(c / c.sum()))
         unigram = np.bincount(ids, minlength=k) / len(ids)
-        return cls(order, k, contexts, unigram, rate)
+        return cls(order, k, contexts, unigram, float(rate))
 
     def sample(self, n: int, rng: np.random.Generator, start: np.ndarray | None = None) -> np.ndarray:
         """``n`` symbols; the first ``order`` come from ``start`` (a seen context) or are drawn."""

@@ -108,3 +108,26 @@ def finite_context_floor(source: HMM, T: int, n_windows: int = 20_000, seed: int
     bits = paired_floor_bits(source, windows)
     return Floor(value=float(bits.mean()), se=float(bits.std(ddof=1) / np.sqrt(n_windows)),
                  method=f"Monte Carlo ({n_windows} windows)", T=T)
+
+
+def memory_bits(source: HMM, windows, k: int) -> np.ndarray:
+    """Per window, the mean bits the exact predictor *with a memory of k symbols* pays over
+    positions 1..L−1: symbol i is predicted from the last min(i, k) symbols before it, with the exact
+    law P(x_i | those symbols) of the stationary source (filtered from ``source.start``). Shape (B,).
+
+    k = 0 is the memoryless predictor (the symbol frequencies); k ≥ L − 1 is the optimal predictor
+    of :func:`paired_floor_bits`. A model's loss on the same windows says which memory it beats."""
+    _check_source(source)
+    windows = np.asarray(windows)
+    if windows.ndim != 2 or windows.shape[1] < 2:
+        raise ValueError(f"windows must have shape (B, L) with L >= 2; got {windows.shape}")
+    if not isinstance(k, (int, np.integer)) or k < 0:
+        raise ValueError(f"k must be an integer >= 0; got {k!r}")
+    L = windows.shape[1]
+    if k >= L - 1:
+        return paired_floor_bits(source, windows)
+    cols = []
+    for i in range(1, L):
+        sub = windows[:, max(0, i - k):i + 1]  # the last min(i, k) symbols and the one predicted
+        cols.append(window_surprisal(source.start, source.T, sub)[:, -1])
+    return np.stack(cols, axis=1).mean(axis=1)

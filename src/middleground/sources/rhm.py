@@ -62,6 +62,12 @@ def _check_rng(rng) -> None:
         raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
 
 
+def _covariance_norm(P: np.ndarray, norm: str) -> float:
+    """A norm of the covariance of two one-hot tokens with joint law P: P − P_x ⊗ P_y."""
+    C = P - np.outer(P.sum(axis=1), P.sum(axis=0))
+    return float(np.linalg.norm(C, 2) if norm == "op" else np.linalg.norm(C))
+
+
 def _mi_bits(P: np.ndarray) -> float:
     """Mutual information (bits) of a joint distribution P[a, b]."""
     pa, pb = P.sum(axis=1), P.sum(axis=0)
@@ -315,12 +321,8 @@ class RandomHierarchy(Source):
         N = self.sentence_length
         out = np.empty(N - 1)
         for d in range(1, N):
-            norms = []
-            for i in range(N - d):
-                P = self.pair_joint(i, i + d, _cache=cache)
-                C = P - np.outer(P.sum(axis=1), P.sum(axis=0))
-                norms.append(np.linalg.norm(C, 2) if norm == "op" else np.linalg.norm(C))
-            out[d - 1] = np.mean(norms)
+            out[d - 1] = np.mean([_covariance_norm(self.pair_joint(i, i + d, _cache=cache), norm)
+                                  for i in range(N - d)])
         return out
 
     def mi_last_token(self) -> np.ndarray:
@@ -342,9 +344,7 @@ class RandomHierarchy(Source):
         N = self.sentence_length
         out = np.empty(N - 1)
         for d in range(1, N):
-            P = self.pair_joint(N - 1 - d, N - 1, _cache=cache)
-            C = P - np.outer(P.sum(axis=1), P.sum(axis=0))
-            out[d - 1] = np.linalg.norm(C, 2) if norm == "op" else np.linalg.norm(C)
+            out[d - 1] = _covariance_norm(self.pair_joint(N - 1 - d, N - 1, _cache=cache), norm)
         return out
 
     # --- exact entropies of windows --------------------------------------------------------------
