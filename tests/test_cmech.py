@@ -246,3 +246,15 @@ def test_santa_fe_and_cellular_automata():
 def test_bad_input_is_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_noisy_sources_expose_the_complexity_of_their_exact_equivalent():
+    import math
+
+    from middleground.sources.noisy import Noisy
+    from middleground.sources.processes import IID, Periodic
+
+    assert Noisy(IID.uniform(3), 0.2).statistical_complexity == 0.0
+    assert Noisy(Periodic((0, 1, 2), 3), 0.1).statistical_complexity == pytest.approx(math.log2(3))
+    with pytest.raises(ValueError, match="not unifilar"):
+        Noisy(hmm.golden_mean(), 0.1).statistical_complexity

@@ -88,3 +88,13 @@ class Noisy(Source):
     @property
     def excess_entropy(self) -> float:
         return self.truth().E
+
+    @property
+    def statistical_complexity(self) -> float:
+        """C_μ of the equivalent exact source (:meth:`as_exact`): exact for noise over iid or a
+        periodic word (a unifilar machine); for noise over a general HMM the result is not unifilar,
+        and the error says so (its causal states are its mixed states, in general infinitely many)."""
+        exact = self.as_exact()
+        if exact is None:
+            return super().statistical_complexity  # raises NoExactValue with the source's name
+        return exact.statistical_complexity
