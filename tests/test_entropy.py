@@ -116,8 +116,6 @@ def test_estimators_reject_bad_input(call, match):
 
 
 def test_heldout_compression_rate_is_the_cost_of_val_given_train():
-    import bz2
-    import lzma
     import zlib
 
     from middleground.measures.entropy import heldout_compression_rates
