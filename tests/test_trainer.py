@@ -57,7 +57,7 @@ def test_resume_refuses_a_missing_corrupt_or_foreign_checkpoint(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint"):
         fit(SMALL, tc, TOKENS[:5000], TOKENS[5000:], out_dir=tmp_path, resume=True)
     (tmp_path / CHECKPOINT_NAME).write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="unreadable"):
+    with pytest.raises(CheckpointError, match="damaged or not a checkpoint"):
         fit(SMALL, tc, TOKENS[:5000], TOKENS[5000:], out_dir=tmp_path, resume=True)
     fit(SMALL, tc, TOKENS[:5000], TOKENS[5000:], out_dir=tmp_path)
     other = GPTConfig(vocab_size=12, block_size=16, n_layer=2, n_head=2, n_embd=16)
@@ -164,7 +164,7 @@ def _cli(argv, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--n_layer", "0"], "n_layer must be a positive integer"),
     (["--n_embd", "100", "--n_head", "3"], "divisible by n_head"),
-    (["--learning_rate", "-1"], "learning_rate must be a positive number"),
+    (["--learning_rate", "-1"], "learning_rate must be in (0, 1.0]"),
     (["--max_iters", "ten"], "invalid int value: 'ten'"),
     (["--dropout", "1.5"], "dropout must be in"),
     (["--compile", "maybe"], "expected True or False"),

@@ -30,6 +30,18 @@ from .device import Device
 EVAL_SEED = {"train": 1, "val": 2}
 
 
+MAX_LEARNING_RATE = 1.0
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [0, 2**64)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     max_iters: int = 5000
@@ -50,28 +62,46 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("max_iters", "batch_size", "eval_interval", "eval_iters"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-        if not isinstance(self.warmup_iters, int) or self.warmup_iters < 0:
+        if not _is_int(self.warmup_iters) or self.warmup_iters < 0:
             raise ValueError(f"warmup_iters must be an integer >= 0; got {self.warmup_iters!r}")
         if self.lr_decay_iters is not None and (
-                not isinstance(self.lr_decay_iters, int) or self.lr_decay_iters <= self.warmup_iters):
+                not _is_int(self.lr_decay_iters) or self.lr_decay_iters <= self.warmup_iters):
             raise ValueError(f"lr_decay_iters must be an integer > warmup_iters "
                              f"({self.warmup_iters}); got {self.lr_decay_iters!r}")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number; got {self.learning_rate!r}")
+        for name in ("learning_rate", "min_lr", "weight_decay", "beta1", "beta2", "grad_clip"):
+            value = getattr(self, name)
+            if not _is_real(value) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number; got {value!r}")
+            object.__setattr__(self, name, float(value))  # numpy scalars become plain floats (JSON)
+        # AdamW moves each weight by up to about learning_rate per step: above 1 it only diverges.
+        if not 0 < self.learning_rate <= MAX_LEARNING_RATE:
+            raise ValueError(f"learning_rate must be in (0, {MAX_LEARNING_RATE}]; "
+                             f"got {self.learning_rate!r}")
         if not 0 <= self.min_lr <= self.learning_rate:
             raise ValueError(f"min_lr must be in [0, learning_rate={self.learning_rate}]; "
                              f"got {self.min_lr!r}")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0; got {self.weight_decay!r}")
+        # Decoupled decay multiplies each weight by 1 - learning_rate * weight_decay per step.
+        if not 0 <= self.weight_decay < 1 / self.learning_rate:
+            raise ValueError(f"weight_decay must be in [0, 1 / learning_rate = {1 / self.learning_rate:g}); "
+                             f"got {self.weight_decay!r}")
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"{name} must be in [0, 1); got {getattr(self, name)!r}")
         if self.grad_clip < 0:
-            raise ValueError(f"grad_clip must be >= 0 (0 disables it); got {self.grad_clip!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+            raise ValueError(f"grad_clip must be a finite number >= 0 (0 disables it); "
+                             f"got {self.grad_clip!r}")
+        if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, 2**64 - 1] (torch's generator); "
+                             f"got {self.seed!r}")
+        if not isinstance(self.compile, bool):
+            raise ValueError(f"compile must be True or False; got {self.compile!r}")
+        # numpy integers become plain ints, so the config is JSON data
+        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters", "warmup_iters", "seed"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+        if self.lr_decay_iters is not None:
+            object.__setattr__(self, "lr_decay_iters", int(self.lr_decay_iters))
 
     @property
     def decay_iters(self) -> int:

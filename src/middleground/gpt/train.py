@@ -16,27 +16,40 @@ Losses are in nats per symbol, as torch's cross-entropy gives them.
 
 Reproducibility: one seed sets the initial weights, the batch sampler and dropout. A checkpoint
 holds weights, optimiser moments, both random states and the history, so a resumed run continues
-with exactly the losses the uninterrupted run would have had (on the same device). Checkpoints and
-the ``--json`` summary are written to a temporary file and renamed, so an interrupted write never
-leaves a half-written file under the real name.
+with exactly the losses the uninterrupted run would have had (on the same device). A resumed run
+must use the checkpoint's training configuration, unless ``allow_changes`` (``--allow_changes``)
+says otherwise; either way every *segment* of the run (the iteration it started at and the
+configuration it used) is recorded in the checkpoint and the summary.
+
+Faults: checkpoints and the ``--json`` summary are written to a temporary file, synced and renamed
+(:mod:`middleground.base.files`), so an interrupted write never leaves a half-written file under
+the real name, and the temporary files of killed runs are removed by the next run. A checkpoint is
+verified before it is used (the CRC-32 of every part of torch's zip archive), so a damaged one is
+refused rather than trained on. One trainer at a time may use an ``out_dir``
+(:mod:`middleground.base.locks`). Output locations are checked before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import math
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+import zipfile
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
-from ..base.files import write_bytes, write_json
+from ..base.data import DataError
+from ..base.files import OutputPathError, check_output_file, check_output_folder, remove_stale_partials, \
+    write_bytes, write_json
+from ..base.locks import FolderBusy, exclusive
 from .core import EVAL_SEED, TrainConfig, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch, step
 from .device import Device, pick
 from .flops import flops_per_token, matmul_peak
@@ -64,7 +77,12 @@ def split_loss(model: torch.nn.Module, tokens, block_size: int, device: Device,
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, unreadable, or belongs to another model."""
+    """A checkpoint that is missing, damaged, belongs to another model, or does not fit the run."""
+
+
+# What a checkpoint of this trainer holds; anything lacking one of these is someone else's file.
+CHECKPOINT_KEYS = ("model_cfg", "train_cfg", "iter", "model", "optimizer", "batch_rng", "torch_rng",
+                   "history")
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
@@ -73,15 +91,43 @@ def save_checkpoint(path: Path, state: dict) -> None:
     write_bytes(path, buffer.getvalue())  # atomic: the old checkpoint stays valid until the new one is whole
 
 
+def verify_checkpoint(path: Path) -> None:
+    """Raise :class:`CheckpointError` unless every part of ``path`` passes its CRC-32 check.
+
+    torch writes a checkpoint as a zip archive and records each part's CRC-32, but does not check
+    them when loading: flipped bytes load silently (and, say, a negative second moment later turns
+    training into NaN). Reading each part through :mod:`zipfile` checks them."""
+    advice = f"delete {path} and train again, or restore a good copy"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise CheckpointError(f"checkpoint {path} is damaged or not a checkpoint ({e}); {advice}") from None
+    if bad is not None:
+        raise CheckpointError(f"checkpoint {path} is damaged: its part {bad!r} fails its CRC-32 check "
+                              f"(bit rot or an incomplete copy); {advice}")
+
+
 def load_checkpoint(path: Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}; train without resume first")
+    verify_checkpoint(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
         raise CheckpointError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
                               "delete it and train again") from None
+    missing = [k for k in CHECKPOINT_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise CheckpointError(f"{path} is not a checkpoint of this trainer (it lacks "
+                              f"{', '.join(missing)}); point out_dir at a folder of its own")
+    return state
+
+
+def config_changes(old: dict, new: dict) -> dict[str, tuple]:
+    """The settings that differ between two training configurations: name -> (old, new)."""
+    return {k: (old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
 
 
 @dataclass
@@ -94,6 +140,9 @@ class Run:
     device: Device
     history: list[dict]
     iter_seconds: list[float] = field(default_factory=list)
+    # Each process that trained this run: the iteration it started from and the configuration it
+    # used (a resumed run adds one; they differ only if the resume allowed changes).
+    segments: list[dict] = field(default_factory=list)
 
     @property
     def n_params(self) -> int:
@@ -106,7 +155,8 @@ class Run:
         out = {"n_params": self.model.num_params(), "n_params_without_position": n_no_pos,
                "flops_per_token": fpt, "device": self.device.name,
                "iters": self.history[-1]["step"], "final": self.history[-1],
-               "best_val_loss": min(r["val_loss"] for r in self.history)}
+               "best_val_loss": min(r["val_loss"] for r in self.history),
+               "segments": self.segments}
         # The first iterations pay for allocation (and compilation): keep them out of the median.
         steady = self.iter_seconds[min(10, len(self.iter_seconds) // 5):]
         if steady:
@@ -120,19 +170,33 @@ class Run:
 
 def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         device: Device | None = None, *, out_dir: Path | None = None, resume: bool = False,
-        stop_after: int | None = None, progress: bool = False,
+        allow_changes: bool = False, stop_after: int | None = None, progress: bool = False,
         on_eval: Callable[[GPT, dict], None] | None = None) -> Run:
     """Train a GPT from scratch (or from ``out_dir``'s checkpoint when ``resume``).
 
-    ``out_dir``: write ``ckpt.pt`` after every evaluation. ``stop_after``: stop after that many
-    iterations, as an interruption would, with a checkpoint (the schedule still follows
-    ``max_iters``). ``on_eval(model, row)`` is called after each evaluation, e.g. to sample text.
+    ``out_dir``: write ``ckpt.pt`` after every evaluation; the folder is locked while the run
+    lasts (:class:`~middleground.base.locks.FolderBusy` if another trainer holds it). ``resume``
+    refuses a checkpoint trained with another configuration (:class:`CheckpointError`, naming
+    each difference) unless ``allow_changes``. ``stop_after``: stop after that many iterations,
+    as an interruption would, with a checkpoint (the schedule still follows ``max_iters``).
+    ``on_eval(model, row)`` is called after each evaluation, e.g. to sample text.
     """
     device = device or pick()
     if resume and out_dir is None:
         raise ValueError("resume needs out_dir, the folder holding the checkpoint")
     tokens = {name: as_tokens(t, model_cfg.vocab_size, model_cfg.block_size, name)
               for name, t in (("train", train_tokens), ("val", val_tokens))}
+    with contextlib.ExitStack() as held:
+        if out_dir is not None:
+            out_dir = check_output_folder(out_dir, "out_dir")
+            held.enter_context(exclusive(out_dir, "out_dir"))
+            remove_stale_partials(out_dir)  # left by a killed run; ours start after the lock
+        return _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after,
+                      progress, on_eval)
+
+
+def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after, progress,
+           on_eval) -> Run:
     evals = {name: fixed_batches(t, model_cfg.block_size, tc.batch_size, tc.eval_iters, EVAL_SEED[name])
              for name, t in tokens.items()}
 
@@ -141,12 +205,24 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
     model = GPT(model_cfg).to(device.torch)
     opt = adamw(model, tc, device)
     history: list[dict] = []
+    segments: list[dict] = []
     start = 0
     if resume:
         state = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
         if state["model_cfg"] != asdict(model_cfg):
             raise CheckpointError(f"checkpoint in {out_dir} is for model {state['model_cfg']}, "
                                   f"not {asdict(model_cfg)}")
+        if state["iter"] > tc.max_iters:
+            raise CheckpointError(f"the checkpoint in {out_dir} is at iteration {state['iter']}, past "
+                                  f"max_iters = {tc.max_iters}; set max_iters >= {state['iter']} to continue")
+        changes = config_changes(state["train_cfg"], asdict(tc))
+        if changes and not allow_changes:
+            said = "; ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changes.items())
+            raise CheckpointError(
+                f"the checkpoint in {out_dir} was trained with another configuration ({said}); "
+                "resume with the checkpoint's settings, or allow the changes (--allow_changes; "
+                "each segment's settings are then recorded)")
+        segments = state.get("segments") or [{"start_iter": 0, "train_cfg": state["train_cfg"]}]
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["batch_rng"])
@@ -154,6 +230,7 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         if device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"])
         history, start = state["history"], state["iter"]
+    segments = segments + [{"start_iter": start, "train_cfg": asdict(tc)}]
     step_model = torch.compile(model) if tc.compile else model
 
     def clip(m):
@@ -174,7 +251,7 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         state = {"model_cfg": asdict(model_cfg), "train_cfg": asdict(tc), "iter": it,
                  "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "batch_rng": gen.get_state(), "torch_rng": torch.get_rng_state(),
-                 "history": history}
+                 "history": history, "segments": segments}
         if device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state()
         save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, state)
@@ -188,24 +265,29 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
     bar = tqdm(total=tc.max_iters, initial=start, disable=not progress, file=sys.stderr,
                mininterval=1.0, unit="it", dynamic_ncols=True)
     model.train()
-    for it in range(start, end):
-        t0 = time.perf_counter()
-        x, y = random_batch(tokens["train"], model_cfg.block_size, tc.batch_size, gen)
-        loss = step(step_model, opt, x, y, lr_at(it, tc), device, clip)
-        loss_value = loss.item()  # also synchronises the device, so the timing below is honest
-        iter_seconds.append(time.perf_counter() - t0)
-        if not math.isfinite(loss_value):
-            bar.close()
-            raise FloatingPointError(f"training loss became {loss_value} at iteration {it}; "
-                                     "lower learning_rate or enable grad_clip")
-        bar.update(1)
-        if (it + 1) % tc.eval_interval == 0 or it + 1 == end:
-            record(it + 1)
-            checkpoint(it + 1)
-            bar.set_postfix(train=f"{history[-1]['train_loss']:.3f}",
-                            val=f"{history[-1]['val_loss']:.3f}")
-    bar.close()
-    return Run(model, model_cfg, tc, device, history, iter_seconds)
+    try:  # the bar is closed however the loop ends, so an error message is the last line
+        for it in range(start, end):
+            t0 = time.perf_counter()
+            x, y = random_batch(tokens["train"], model_cfg.block_size, tc.batch_size, gen)
+            loss = step(step_model, opt, x, y, lr_at(it, tc), device, clip)
+            loss_value = loss.item()  # also synchronises the device, so the timing below is honest
+            iter_seconds.append(time.perf_counter() - t0)
+            if not math.isfinite(loss_value):
+                advice = (f"lower learning_rate (gradients are already clipped at norm {tc.grad_clip})"
+                          if tc.grad_clip > 0 else "lower learning_rate or enable grad_clip")
+                kept = (f"; the checkpoint in {out_dir} (iteration {history[-1]['step']}) predates it"
+                        if out_dir is not None and history[-1]["step"] > 0 else "")
+                raise FloatingPointError(f"training loss became {loss_value} at iteration {it}; "
+                                         f"{advice}{kept}")
+            bar.update(1)
+            if (it + 1) % tc.eval_interval == 0 or it + 1 == end:
+                record(it + 1)
+                checkpoint(it + 1)
+                bar.set_postfix(train=f"{history[-1]['train_loss']:.3f}",
+                                val=f"{history[-1]['val_loss']:.3f}")
+    finally:
+        bar.close()
+    return Run(model, model_cfg, tc, device, history, iter_seconds, segments)
 
 
 # --- datasets the command line knows -----------------------------------------------------------
@@ -233,7 +315,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--dataset", default="shakespeare_char", choices=sorted(DATASETS))
     g.add_argument("--out_dir", type=Path, default=None, help="write ckpt.pt here after each eval")
     g.add_argument("--resume", type=_bool, nargs="?", const=True, default=False,
-                   help="continue from out_dir/ckpt.pt")
+                   help="continue from out_dir/ckpt.pt (with the settings it was trained with)")
+    g.add_argument("--allow_changes", type=_bool, nargs="?", const=True, default=False,
+                   help="let --resume continue with other training settings (recorded per segment)")
     g.add_argument("--json", type=Path, default=None, help="write the run summary here")
     g.add_argument("--sample", type=int, default=0, help="print this many generated characters")
     m = p.add_argument_group("model")
@@ -254,22 +338,53 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line. Exit status: 0 done; 2 bad input (a value, a path, a checkpoint that
+    does not fit), refused before training where it can be; 1 a failure on the way (the corpus
+    unavailable, the folder busy, divergence, a full disk). Either way one line on stderr says
+    what happened, and no file is left half-written."""
     parser = _parser()
     args = parser.parse_args(argv)
     if args.sample < 0:
         parser.error(f"--sample must be >= 0; got {args.sample}")
     if args.resume and args.out_dir is None:
         parser.error("--resume needs --out_dir, the folder holding ckpt.pt")
+    if args.allow_changes and not args.resume:
+        parser.error("--allow_changes only applies with --resume")
     try:
-        device = pick(None if args.device == "auto" else args.device)
         tc = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
-        train, val, vocab = DATASETS[args.dataset]()
-        model_cfg = GPTConfig(vocab_size=len(vocab), block_size=args.block_size,
-                              n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
-                              dropout=args.dropout, bias=args.bias)
-    except ValueError as e:
+        model_cfg = GPTConfig(vocab_size=1, block_size=args.block_size, n_layer=args.n_layer,
+                              n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout, bias=args.bias)
+        # Every output location is checked before anything is loaded or trained.
+        if args.out_dir is not None:
+            check_output_folder(args.out_dir, "--out_dir")
+        if args.json is not None:
+            check_output_file(args.json, "--json")
+        device = pick(None if args.device == "auto" else args.device)
+    except (ValueError, OutputPathError) as e:
         parser.error(str(e))
+    try:
+        return _run(args, tc, model_cfg, device)
+    except (CheckpointError, ValueError) as e:  # input that does not fit: the checkpoint, the data
+        return _fail(e, 2)
+    except (FolderBusy, DataError, FloatingPointError, OSError) as e:
+        return _fail(e, 1)
 
+
+def _fail(error: BaseException, status: int) -> int:
+    text = " ".join(str(error).split()) if isinstance(error, DataError) else str(error)
+    if isinstance(error, OSError) and error.filename:
+        text = f"could not write {error.filename}: {error.strerror or error}"
+    print(f"error: {text}", file=sys.stderr)
+    return status
+
+
+def _run(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device) -> int:
+    train, val, vocab = DATASETS[args.dataset]()
+    model_cfg = replace(model_cfg, vocab_size=len(vocab))
+    for name, split in (("train", train), ("val", val)):
+        if len(split) < model_cfg.block_size + 1:
+            raise ValueError(f"--block_size {model_cfg.block_size} is too long for the {name} split of "
+                             f"{args.dataset} ({len(split):,} symbols); use at most {len(split) - 1}")
     peak = matmul_peak(device.torch, device.autocast_dtype or torch.float32)
     probe = GPT(model_cfg)
     n, n_no_pos = probe.num_params(), probe.num_params(include_position=False)
@@ -284,12 +399,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"step {row['step']:>6}: train {row['train_loss']:.4f}, val {row['val_loss']:.4f} "
               f"nats/char, lr {row['lr']:.2e}", flush=True)
 
-    try:
-        run = fit(model_cfg, tc, train, val, device, out_dir=args.out_dir, resume=args.resume,
-                  progress=True, on_eval=report)
-    except CheckpointError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    run = fit(model_cfg, tc, train, val, device, out_dir=args.out_dir, resume=args.resume,
+              allow_changes=args.allow_changes, progress=True, on_eval=report)
     s = run.summary(peak)
     if "ms_per_iter" in s:
         print(f"speed: {s['ms_per_iter']:.1f} ms/iter (median), {s['tokens_per_s']:,.0f} tokens/s, "

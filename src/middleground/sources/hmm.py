@@ -27,25 +27,76 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
+from ..base import checks
 from ..base.bits import entropy_bits
 from . import beliefs, cmech
 from .processes import Source, check_length, minimal_period
 
 
 def stationary(P: np.ndarray) -> np.ndarray:
-    """The stationary distribution of a stochastic matrix, or an error if it is not unique."""
+    """The stationary distribution of a stochastic matrix, or an error if it is not unique.
+
+    First by least squares on ``π (P − I) = 0, Σ π = 1``, accepted when the residual and the rank
+    of ``I − P`` say the answer is unique. A chain with some transitions near 0 (a Markov chain at
+    a very low temperature, whose floored probabilities are 1e-12) is *nearly* decomposable, and
+    those numerical tests then fail although the chain has one stationary distribution. So a
+    failure is settled by the structure of P instead: the stationary distribution is unique exactly
+    when the graph of positive transitions has one closed class (Norris 1997, theorem 1.7.7, on
+    that class; zero elsewhere), and it is computed on that class by the Grassmann–Taksar–Heyman
+    elimination (:func:`_gth`), which has no subtractions and so keeps tiny probabilities accurate.
+    """
     S = P.shape[0]
     A = np.vstack([P.T - np.eye(S), np.ones(S)])
     b = np.zeros(S + 1)
     b[-1] = 1.0
     pi, *_ = np.linalg.lstsq(A, b, rcond=None)
-    if np.abs(pi @ P - pi).max() > 1e-9 or np.any(pi < -1e-12):
-        raise ValueError("the chain has no unique stationary distribution (is it irreducible?)")
     # A reducible chain has several stationary vectors; the least-squares one would then be a mix.
-    if np.linalg.matrix_rank(np.eye(S) - P, tol=1e-10) != S - 1:
-        raise ValueError("the chain is reducible: its stationary distribution is not unique")
-    pi = np.clip(pi, 0.0, None)
+    if (np.abs(pi @ P - pi).max() <= 1e-9 and not np.any(pi < -1e-12)
+            and np.linalg.matrix_rank(np.eye(S) - P, tol=1e-10) == S - 1):
+        pi = np.clip(pi, 0.0, None)
+        return pi / pi.sum()
+    closed = _closed_classes(P)
+    if len(closed) != 1:
+        raise ValueError(f"the chain is reducible: it has {len(closed)} closed classes of states, "
+                         "so its stationary distribution is not unique")
+    pi = np.zeros(S)
+    pi[closed[0]] = _gth(P[np.ix_(closed[0], closed[0])])
+    return pi
+
+
+def _closed_classes(P: np.ndarray) -> list[np.ndarray]:
+    """The closed communicating classes of P: strongly connected sets of states (in the graph of
+    positive transitions) that no positive transition leaves."""
+    n, label = connected_components(P > 0, directed=True, connection="strong")
+    src, dst = np.nonzero(P > 0)
+    leaves = np.zeros(n, dtype=bool)
+    leaves[label[src][label[src] != label[dst]]] = True
+    return [np.flatnonzero(label == c) for c in range(n) if not leaves[c]]
+
+
+def _gth(P: np.ndarray) -> np.ndarray:
+    """Stationary distribution of an irreducible stochastic matrix by the Grassmann–Taksar–Heyman
+    algorithm (Grassmann, Taksar and Heyman 1985, "Regenerative analysis and steady state
+    distributions for Markov chains", Operations Research 33, 1107–1116; Stewart 2009,
+    "Probability, Markov chains, queues, and simulation", section 10.2).
+
+    States are eliminated from the last: the chain watched only on states 0..k−1 has transitions
+    ``p_ij + p_ik p_kj / s_k`` with ``s_k = Σ_{j<k} p_kj`` (the mass leaving k downwards, used in
+    place of 1 − p_kk), and back-substitution gives ``π_k = Σ_{i<k} π_i p_ik / s_k`` from π_0 = 1.
+    Only sums and products of non-negative numbers occur, so every π_k has small relative error
+    however close to decomposable the chain is."""
+    A = np.array(P, dtype=float)
+    n = len(A)
+    for k in range(n - 1, 0, -1):
+        s = A[k, :k].sum()  # > 0: an irreducible chain can always leave k downwards, eventually
+        A[:k, k] /= s
+        A[:k, :k] += np.outer(A[:k, k], A[k, :k])
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(1, n):
+        pi[k] = pi[:k] @ A[:k, k]
     return pi / pi.sum()
 
 
@@ -64,7 +115,13 @@ class HMM(Source):
         if np.any(T < 0) or not np.allclose(T.sum(axis=(0, 2)), 1.0, atol=1e-9):
             raise ValueError("T[x, s, t] must be non-negative and sum to 1 over (x, t) for every s")
         object.__setattr__(self, "T", T)
-        pi = stationary(T.sum(axis=0)) if self.start is None else np.asarray(self.start, float)
+        if self.start is None:
+            pi = stationary(T.sum(axis=0))
+        else:
+            pi = checks.reals("start", self.start)
+            if len(pi) != T.shape[1] or np.any(pi < 0) or abs(pi.sum() - 1.0) > 1e-9:
+                raise ValueError(f"start must be a probability vector over the {T.shape[1]} "
+                                 f"hidden states (non-negative, summing to 1); got {pi!r}")
         object.__setattr__(self, "start", pi)
 
     @property
@@ -85,6 +142,7 @@ class HMM(Source):
         """``n`` symbols. The hidden chain is inherently sequential, so this is one loop, kept to
         a bisection in a precomputed cumulative table per step (about a second per 10^6 symbols)."""
         check_length(n)
+        checks.rng("rng", rng)
         k, S = self.alphabet_size, self.n_states
         # Outcome (x, t) of state s flattened to x * S + t, with its cumulative probability.
         cum = np.cumsum(self.T.transpose(1, 0, 2).reshape(S, k * S), axis=1)
@@ -127,8 +185,7 @@ class HMM(Source):
     def block_entropies(self, L_max: int, start=None, max_beliefs: int = 200_000) -> np.ndarray:
         """Exact H(0), H(1), ..., H(L_max) in bits; RuntimeError when the words of some length
         below L_max lead to more than ``max_beliefs`` distinct mixed states."""
-        if not isinstance(L_max, (int, np.integer)) or L_max < 0:
-            raise ValueError(f"L_max must be an integer >= 0; got {L_max!r}")
+        checks.integer("L_max", L_max, 0)
         steps = self.conditional_entropies(start, max_beliefs=max_beliefs)
         return np.concatenate([[0.0], np.cumsum([next(steps) for _ in range(L_max)])])
 
@@ -225,11 +282,12 @@ def mess3(x: float = 0.05, alpha: float = 0.85) -> HMM:
     uniform whatever α. Not unifilar unless α = 1 (then the symbol names the state): a symbol
     leaves the new state uncertain, and the observer's beliefs fill a fractal.
     """
-    if not (isinstance(x, (int, float)) and 0.0 < x <= 0.5):
+    try:
+        x = checks.real("x", x, 0.0, 0.5, low_open=True)
+    except ValueError:
         raise ValueError(f"x must be in (0, 1/2] (x = 0 freezes the hidden state; above 1/2 the "
-                         f"stay probability 1 - 2x is negative); got {x!r}")
-    if not (isinstance(alpha, (int, float)) and 0.0 <= alpha <= 1.0):
-        raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
+                         f"stay probability 1 - 2x is negative); got {x!r}") from None
+    alpha = checks.real("alpha", alpha, 0.0, 1.0)
     beta, y = (1.0 - alpha) / 2.0, 1.0 - 2.0 * x
     move = np.full((3, 3), x) + (y - x) * np.eye(3)  # P(next state t | state s)
     emit = np.full((3, 3), beta) + (alpha - beta) * np.eye(3)  # P(symbol | new state t), [t, x]
@@ -261,11 +319,11 @@ class NoisyPeriodic(HMM):
 def noisy_periodic(pattern, alphabet_size: int, noise: float) -> NoisyPeriodic:
     """:class:`NoisyPeriodic` for ``pattern`` (reduced to its minimal period) over the alphabet."""
 
-    pattern = tuple(int(s) for s in pattern)
-    if not (isinstance(noise, (int, float)) and 0.0 <= noise <= 1.0):
-        raise ValueError(f"noise must be in [0, 1]; got {noise!r}")
-    if not pattern or min(pattern) < 0 or max(pattern) >= alphabet_size:
+    alphabet_size = checks.integer("alphabet_size", alphabet_size, 1)
+    noise = checks.real("noise", noise, 0.0, 1.0)
+    if len(pattern) == 0:
         raise ValueError(f"pattern must be non-empty with symbols in [0, {alphabet_size - 1}]")
+    pattern = tuple(int(s) for s in checks.symbols("pattern", list(pattern), alphabet_size))
     p = minimal_period(pattern)
     pattern = pattern[:p]
     T = np.zeros((alphabet_size, p, p))
@@ -279,8 +337,9 @@ def noisy_periodic(pattern, alphabet_size: int, noise: float) -> NoisyPeriodic:
 def with_noise(source: HMM, rate: float) -> HMM:
     """Each emitted symbol replaced by a uniform draw at ``rate``; the hidden chain moves as if
     the clean symbol had been emitted. The result is generally *not* unifilar."""
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"noise rate must be in [0, 1]; got {rate!r}")
+    if not isinstance(source, HMM):
+        raise ValueError(f"source must be a hidden-Markov source (hmm.HMM); got {type(source).__name__}")
+    rate = checks.real("noise rate", rate, 0.0, 1.0)
     k = source.alphabet_size
     mix = (1.0 - rate) * np.eye(k) + rate / k  # mix[x_clean, y_seen]
     T = np.einsum("xst,xy->yst", source.T, mix)
@@ -303,16 +362,25 @@ class MarkovChain(HMM):
 
     @classmethod
     def random(cls, k: int, order: int, temperature: float, seed: int) -> "MarkovChain":
-        if not isinstance(k, int) or k < 2:
-            raise ValueError(f"alphabet size k must be an integer >= 2; got {k!r}")
-        if not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be an integer >= 1; got {order!r}")
-        if not (isinstance(temperature, (int, float)) and temperature > 0 and math.isfinite(temperature)):
-            raise ValueError(f"temperature must be a positive finite number; got {temperature!r}")
+        """The chain with logits drawn from N(0, 1) by ``seed``. Irreducible at every temperature
+        > 0: each transition probability is floored at 1e-12 (below, where the softmax underflows),
+        so every context can reach every other within ``order`` steps, and :func:`stationary`
+        finds the unique stationary distribution even when the chain is nearly deterministic."""
+        k = checks.integer("alphabet size k", k, 2)
+        order = checks.integer("order", order, 1)
+        temperature = checks.real("temperature", temperature, 0.0, low_open=True)
+        seed = checks.integer("seed", seed, 0)
         if k**order > 4096:
             raise ValueError(f"k**order = {k**order} contexts is more than this module handles (4096)")
         logits = np.random.default_rng(seed).normal(size=(k**order, k))
-        z = logits / temperature
+        with np.errstate(over="ignore"):
+            z = logits / temperature
+        if not np.all(np.isfinite(z)):
+            # τ so small that logits / τ overflows: shift each row's largest logit to 0 first, the
+            # same softmax with no inf − inf (only such tiny τ take this path, so the chains of
+            # every other temperature keep their exact bits).
+            with np.errstate(over="ignore"):
+                z = (logits - logits.max(axis=1, keepdims=True)) / temperature
         probs = np.exp(z - z.max(axis=1, keepdims=True))
         probs /= probs.sum(axis=1, keepdims=True)
         # Floor so that every transition stays possible: the chain remains irreducible even at

@@ -18,6 +18,7 @@ import numpy as np
 import functools
 import math
 
+from ..base import checks
 from . import hmm
 from .processes import SantaFe, Source, minimal_period
 
@@ -30,28 +31,55 @@ KNOB_ORDER = 2    # Markov order of the temperature knob: 16 hidden contexts
 
 def markov_knob(temperature: float, seed: int) -> hmm.MarkovChain:
     """The book's temperature knob: an order-2 Markov chain over 4 symbols, fixed random logits."""
-    return hmm.MarkovChain.random(KNOB_K, KNOB_ORDER, float(temperature), seed)
+    return hmm.MarkovChain.random(KNOB_K, KNOB_ORDER, checks.real("temperature", temperature), seed)
 
 
 def periodic_word(p: int, rng: np.random.Generator) -> tuple[int, ...]:
     """A random word over the knob alphabet whose minimal period is exactly ``p``."""
+    checks.integer("p", p, 1)
+    checks.rng("rng", rng)
     while True:
         word = tuple(int(v) for v in rng.choice(KNOB_K, p))
         if minimal_period(word) == p:
             return word
 
 
+HMM_KNOBS = {"golden mean": hmm.golden_mean, "even process": hmm.even_process}
+
+
+def _number(knob, family: str) -> float:
+    """The knob of a numeric family as a float (numeric strings too: sweep cells store them)."""
+    try:
+        value = float(knob)
+    except (TypeError, ValueError):
+        raise ValueError(f"knob of family {family!r} must be a number; got {knob!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"knob of family {family!r} must be a finite number; got {knob!r}")
+    return value
+
+
 def make_source(family: str, knob) -> Source:
+    """The member of ``family`` (one of :data:`FAMILIES`) at setting ``knob``: a temperature > 0,
+    a noise rate in [0, 1], a Markov order 1..6 (a whole number, 2.0 included), one of
+    :data:`HMM_KNOBS`, or Santa Fe's β in (0, 1)."""
     if family == "temperature":
-        return markov_knob(float(knob), seed=0)
+        return markov_knob(_number(knob, family), seed=0)
     if family == "noise":
-        return hmm.noisy_periodic(periodic_word(8, np.random.default_rng(0)), KNOB_K, float(knob))
+        return hmm.noisy_periodic(periodic_word(8, np.random.default_rng(0)), KNOB_K,
+                                  _number(knob, family))
     if family == "order":
-        return hmm.MarkovChain.random(KNOB_K, int(knob), 0.5, seed=0)
+        order = _number(knob, family)
+        if not order.is_integer() or not 1 <= order <= 6:  # 4**6 = 4096 contexts at most
+            raise ValueError(f"knob of family 'order' must be a whole number in [1, 6] (the "
+                             f"Markov order); got {knob!r}")
+        return hmm.MarkovChain.random(KNOB_K, int(order), 0.5, seed=0)
     if family == "hmm":
-        return {"golden mean": hmm.golden_mean, "even process": hmm.even_process}[knob]()
+        if not isinstance(knob, str) or knob not in HMM_KNOBS:
+            raise ValueError(f"knob of family 'hmm' must be one of "
+                             f"{', '.join(map(repr, HMM_KNOBS))}; got {knob!r}")
+        return HMM_KNOBS[knob]()
     if family == "santa-fe":
-        return SantaFe(float(knob), 16)
+        return SantaFe(_number(knob, family), 16)
     raise ValueError(f"unknown source family {family!r}; known: {', '.join(FAMILIES)}")
 
 
@@ -65,8 +93,7 @@ MIDDLE_SPAN = (0.3, 0.7)
 
 def knob_shares(points: int) -> list[float]:
     """Target values of h / log2 KNOB_K for ``points`` settings of a knob (at least 3)."""
-    if not isinstance(points, int) or points < 3:
-        raise ValueError(f"knob_points must be an integer >= 3; got {points!r}")
+    points = checks.integer("knob_points", points, 3)
     ordered = [0.1] if points < 7 else list(ORDERED_SHARES)
     middle = np.linspace(*MIDDLE_SPAN, points - 2 * len(ordered)) if points > 2 * len(ordered) + 1 \
         else np.array([0.5])
@@ -79,8 +106,7 @@ def knob_for_share(family: str, share: float) -> float:
     bisection (h grows monotonically along both knobs), rounded to 4 significant digits."""
     if family not in KNOBS:
         raise ValueError(f"family must be one of {', '.join(KNOBS)}; got {family!r}")
-    if not 0.0 < share < 1.0:
-        raise ValueError(f"share must lie strictly between 0 and 1; got {share!r}")
+    checks.real("share", share, 0.0, 1.0, low_open=True, high_open=True)
     target = share * math.log2(KNOB_K)
     # Temperature bisects on log τ; the noise rate on the rate itself.
     lo, hi = (math.log(0.01), math.log(100.0)) if family == "temperature" else (0.0, 1.0)
@@ -96,4 +122,6 @@ def knob_for_share(family: str, share: float) -> float:
 
 def knob_settings(family: str, points: int) -> list[float]:
     """``points`` knob values along ``family``, placed by :func:`knob_shares`."""
+    if family not in KNOBS:
+        raise ValueError(f"family must be one of {', '.join(KNOBS)}; got {family!r}")
     return [knob_for_share(family, s) for s in knob_shares(points)]

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from ..base.bits import entropy_bits
 
 
@@ -84,7 +85,7 @@ class Source(ABC):
 
 
 def check_length(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or n < 1:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"sample length n must be a positive integer; got {n!r}")
 
 
@@ -102,17 +103,14 @@ class IID(Source):
 
     @classmethod
     def uniform(cls, k: int) -> "IID":
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"alphabet size k must be an integer >= 1; got {k!r}")
+        k = checks.integer("alphabet size k", k, 1)
         return cls(tuple([1.0 / k] * k), name=f"uniform noise (k={k})")
 
     @classmethod
     def zipf(cls, k: int, exponent: float) -> "IID":
         """P(rank r) ∝ r^(−exponent), r = 1..k: the rank-frequency law of words in language."""
-        if not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"alphabet size k must be an integer >= 1; got {k!r}")
-        if not (exponent >= 0 and math.isfinite(exponent)):
-            raise ValueError(f"Zipf exponent must be a finite number >= 0; got {exponent!r}")
+        k = checks.integer("alphabet size k", k, 1)
+        checks.real("Zipf exponent", exponent, 0.0)
         w = np.arange(1, k + 1, dtype=float) ** -exponent
         return cls(tuple(w / w.sum()), name=f"Zipf (k={k}, s={exponent:g})")
 
@@ -137,6 +135,7 @@ class IID(Source):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         check_length(n)
+        checks.rng("rng", rng)
         return rng.choice(self.alphabet_size, size=n, p=np.asarray(self.probs))
 
 
@@ -159,15 +158,26 @@ class Periodic(Source):
     name: str = "periodic"
 
     def __post_init__(self):
+        k = checks.integer("alphabet_size", self.alphabet_size, 1)
+        if isinstance(self.pattern, (str, bytes)) or not hasattr(self.pattern, "__len__"):
+            raise ValueError(f"pattern must be a sequence of integer symbols; got {self.pattern!r}")
         if len(self.pattern) < 1:
             raise ValueError("pattern must be non-empty")
-        if min(self.pattern) < 0 or max(self.pattern) >= self.alphabet_size:
-            raise ValueError(f"pattern symbols must lie in [0, {self.alphabet_size - 1}]")
+        for i, sym in enumerate(self.pattern):  # 1.5 or True is no symbol, and 1.0 is no int
+            checks.integer(f"pattern[{i}]", sym)
+        if min(self.pattern) < 0 or max(self.pattern) >= k:
+            raise ValueError(f"pattern symbols must lie in [0, {k - 1}]; got {tuple(self.pattern)}")
+        # Python ints in a tuple: hashable, and equal patterns give equal sources.
+        object.__setattr__(self, "pattern", tuple(int(sym) for sym in self.pattern))
+        object.__setattr__(self, "alphabet_size", k)
 
     @classmethod
     def random(cls, period: int, k: int, rng: np.random.Generator) -> "Periodic":
         """A word of ``period`` distinct symbols drawn from ``k`` (so its minimal period is exact)."""
-        if not 1 <= period <= k:
+        k = checks.integer("k", k, 1)
+        checks.rng("rng", rng)
+        if isinstance(period, (bool, np.bool_)) or not isinstance(period, (int, np.integer)) \
+                or not 1 <= period <= k:
             raise ValueError(f"period must be in [1, k={k}] for distinct symbols; got {period}")
         word = tuple(int(s) for s in rng.choice(k, size=period, replace=False))
         return cls(word, k, name=f"periodic (p={period})")
@@ -191,6 +201,7 @@ class Periodic(Source):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         check_length(n)
+        checks.rng("rng", rng)
         word = np.asarray(self.pattern[: self.period])
         phase = int(rng.integers(self.period))
         return word[(phase + np.arange(n)) % self.period]
@@ -218,10 +229,8 @@ class SantaFe(Source):
         return f"Santa Fe (β={self.beta:g}, k_max={self.k_max})"
 
     def __post_init__(self):
-        if not 0.0 < self.beta < 1.0:
-            raise ValueError(f"beta must be in (0, 1); got {self.beta!r}")
-        if not isinstance(self.k_max, (int, np.integer)) or self.k_max < 1:
-            raise ValueError(f"k_max must be an integer >= 1; got {self.k_max!r}")
+        checks.real("beta", self.beta, 0.0, 1.0, low_open=True, high_open=True)
+        checks.integer("k_max", self.k_max, 1)
 
     @property
     def k_probs(self) -> np.ndarray:
@@ -258,6 +267,8 @@ class SantaFe(Source):
                                for i in range(0, len(L), rows)])
 
     def block_entropies(self, L_max: int) -> np.ndarray:
+        """Exact H(0), ..., H(L_max) in bits (the formula of the class docstring)."""
+        checks.integer("L_max", L_max, 0)
         L = np.arange(L_max + 1)
         out = L * self.entropy_rate + self.expected_distinct(L)
         out[0] = 0.0
@@ -265,6 +276,7 @@ class SantaFe(Source):
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         check_length(n)
+        checks.rng("rng", rng)
         facts = rng.integers(0, 2, size=self.k_max)
         k = rng.choice(self.k_max, size=n, p=self.k_probs)
         return 2 * k + facts[k]
@@ -289,17 +301,15 @@ class ElementaryCA(Source):
         return f"ECA rule {self.rule}"
 
     def __post_init__(self):
-        if not isinstance(self.rule, (int, np.integer)) or not 0 <= self.rule <= 255:
-            raise ValueError(f"rule must be an integer in [0, 255]; got {self.rule!r}")
-        if not isinstance(self.width, (int, np.integer)) or self.width < 3:
-            raise ValueError(f"width must be an integer >= 3; got {self.width!r}")
-        if not isinstance(self.burn_in, (int, np.integer)) or self.burn_in < 0:
-            raise ValueError(f"burn_in must be an integer >= 0; got {self.burn_in!r}")
+        checks.integer("rule", self.rule, 0, 255)
+        checks.integer("width", self.width, 3)
+        checks.integer("burn_in", self.burn_in, 0)
 
     alphabet_size = 2
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         check_length(n)
+        checks.rng("rng", rng)
         table = np.array([(self.rule >> i) & 1 for i in range(8)], dtype=np.int8)
         rows = -(-n // self.width)
         row = rng.integers(0, 2, size=self.width, dtype=np.int8)
