@@ -314,3 +314,34 @@ def test_missing_corpus_offline_says_how_to_get_it(isolated_cache, no_sources):
     assert "not available" in message and "MIDDLEGROUND_OFFLINE=1" in message
     assert SHAKESPEARE.url in message and SHAKESPEARE.sha256 in message
     assert "MIDDLEGROUND_DATA_MIRROR" in message
+
+
+# --- limits (issue 12): the manifest's size caps every copy -----------------------------------------
+
+
+def test_a_download_larger_than_the_manifest_says_is_stopped_and_discarded(isolated_cache, toy, server):
+    """Before: the manifest's ``bytes`` did not cap a download, so a wrong URL could fill the disk."""
+    server.serve(toy, TOY_BYTES * 1000)
+    with pytest.raises(DataError, match=rf"larger than the {toy.bytes:,} bytes data/manifest.json gives"
+                                        rf".*\({len(TOY_BYTES) * 1000:,} bytes announced\)"):
+        data.path("toy")
+    assert not _leftovers(isolated_cache)
+
+
+def test_a_stream_without_a_length_is_cut_at_the_manifest_size(toy, tmp_path):
+    import io
+
+    sink = io.BytesIO()
+    with pytest.raises(DataError, match="the copy was stopped there and discarded"):
+        data._copy_at_most(io.BytesIO(TOY_BYTES + b"x" * 10_000_000), sink, toy, "a server", None)
+    assert len(sink.getvalue()) <= toy.bytes  # never more than the manifest's size was kept
+    sink = io.BytesIO()
+    data._copy_at_most(io.BytesIO(TOY_BYTES), sink, toy, "a server", None)
+    assert sink.getvalue() == TOY_BYTES
+
+
+def test_an_oversized_mirror_file_is_skipped_for_the_next_source(isolated_cache, toy, tmp_path, monkeypatch):
+    big = _mirror(tmp_path / "big", toy, TOY_BYTES * 3)
+    good = _mirror(tmp_path / "good", toy, TOY_BYTES)
+    _set_mirrors(monkeypatch, big, good)
+    assert data.path("toy").read_bytes() == TOY_BYTES

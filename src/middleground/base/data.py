@@ -26,7 +26,6 @@ import hashlib
 import http.client
 import json
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -109,6 +108,22 @@ def _install_verified(corpus: Corpus, fill, target: Path, origin: str) -> Path:
     return target
 
 
+def _copy_at_most(source, sink, corpus: Corpus, origin: str, declared: str | None) -> None:
+    """Copy ``source`` to ``sink``, refusing (:class:`DataError`) anything longer than the
+    manifest's ``bytes``: a wrong URL or a hostile server cannot fill the disk. ``declared``: the
+    size the source announces (Content-Length), checked before a byte is read."""
+    too_big = (f"corpus {corpus.name!r} from {origin} is larger than the {corpus.bytes:,} bytes "
+               f"data/manifest.json gives for it")
+    if declared is not None and declared.isdigit() and int(declared) > corpus.bytes:
+        raise DataError(f"{too_big} ({int(declared):,} bytes announced); nothing was kept.")
+    copied = 0
+    while chunk := source.read(min(1 << 20, corpus.bytes + 1 - copied)):
+        copied += len(chunk)
+        if copied > corpus.bytes:
+            raise DataError(f"{too_big}; the copy was stopped there and discarded.")
+        sink.write(chunk)
+
+
 def _check_cache(corpus: Corpus, target: Path) -> tuple[bool, str]:
     """``(True, "")`` when the cache entry is good; else ``(False, why)``, a bad entry removed."""
     if not target.exists() and not target.is_symlink():
@@ -154,11 +169,13 @@ def path(name: str) -> Path:
         if not candidate.is_file():
             tried.append(f"mirror {candidate}: " + ("not a file" if candidate.exists() else "not there"))
             continue
+
+        def copy(tmp: Path, src=candidate) -> None:
+            with open(src, "rb") as r, open(tmp, "wb") as f:
+                _copy_at_most(r, f, corpus, str(src), str(src.stat().st_size))
+
         try:
-            return _install_verified(
-                corpus, lambda tmp, src=candidate: shutil.copyfile(src, tmp), target,
-                f"mirror {candidate}",
-            )
+            return _install_verified(corpus, copy, target, f"mirror {candidate}")
         except DataError as e:
             tried.append(f"mirror {candidate}: {e}")
         except OSError as e:
@@ -170,7 +187,7 @@ def path(name: str) -> Path:
     else:
         def fetch(tmp: Path) -> None:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as r, open(tmp, "wb") as f:
-                shutil.copyfileobj(r, f)
+                _copy_at_most(r, f, corpus, url, r.headers.get("Content-Length"))
 
         try:
             return _install_verified(corpus, fetch, target, url)
