@@ -6,7 +6,6 @@ The killed trainers are real processes, started from a fork server that has alre
 torch (so each start costs milliseconds, not the second an import takes), each with one torch
 thread: "equal" is then exact equality of every loss and every weight."""
 
-import multiprocessing
 import os
 import random
 import signal
@@ -17,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+import forkserver
 from middleground.gpt.model import GPTConfig
 from middleground.gpt.train import CHECKPOINT_NAME, CheckpointError, TrainConfig, fit, load_checkpoint, \
     save_checkpoint
@@ -26,32 +26,10 @@ CFG = GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16, dr
 TC = TrainConfig(max_iters=400, batch_size=4, eval_interval=1, eval_iters=1, warmup_iters=5, seed=11)
 TOKENS = IID.uniform(12).sample(6000, np.random.default_rng(0))
 N_KILLS = 20
-# Building AdamW imports much of torch lazily (about 1.4 s here): done once at import, so the fork
-# server holds it and each forked trainer starts training within milliseconds.
-torch.optim.AdamW([torch.zeros(1, requires_grad=True)], fused=True)
 
 
 def _context():
-    """A fork server that has imported torch, the trainer and this module (the warm-up below
-    included). Python 3.11's fork server ignores the parent's sys.path, so this folder goes on its
-    PYTHONPATH; its start-up is waited for here, so it is never timed as a trainer's."""
-    from multiprocessing import forkserver
-
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["torch", "middleground.gpt.train", __name__])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), saved]))
-    try:
-        forkserver.ensure_running()
-        warm = ctx.Process(target=time.sleep, args=(0,))  # starts once the server has preloaded
-        warm.start()
-        warm.join()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
-    return ctx
+    return forkserver.context("middleground.gpt.train", __name__)
 
 
 def train_to_end(out_dir: str, result: str | None = None, block_replace: str | None = None) -> None:

@@ -13,7 +13,10 @@ trained together as one :class:`~middleground.gpt.ensemble.EnsembleGPT`, which i
 every cell's result is a function of that cell alone (its seed, its data, its evaluation), never
 of its companions, their number or its position among them (tests check this). Each cell's result
 is written to ``<cache>/<sweep>/<key>.json`` atomically, only after its group has finished, so an
-interrupted sweep leaves finished cells and nothing half-written.
+interrupted sweep leaves finished cells and nothing half-written; the temporary files of a killed
+sweep are removed by the next one. A cached file is trusted only if it is a whole record of that
+very cell and code version; anything else (unreadable, another shape, another cell) is removed and
+the cell trained again. The cache folder is checked before any training starts.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import hashlib
 import inspect
 import json
 import os
+import re
 from pathlib import Path
 from typing import Callable
 
 from ..base import data
-from ..base.files import write_json
+from ..base.files import check_output_folder, remove_stale_partials, write_json
 from ..base.paths import PACKAGE_DIR, fingerprint
 
 PACKAGE = PACKAGE_DIR
@@ -54,6 +58,23 @@ def cache_root() -> Path:
     return Path(os.environ.get("MIDDLEGROUND_SWEEP_CACHE", data.cache_dir() / "sweeps"))
 
 
+SWEEP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def read_cell(path: Path, cell: dict, version: str):
+    """The cached result of ``cell`` at ``path``, or ``None`` unless the file is a whole record
+    (``{"cell", "code_version", "result"}``) of this very cell under this code version."""
+    try:
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
+        return None
+    if (not isinstance(record, dict) or "result" not in record
+            or record.get("code_version") != version
+            or record.get("cell") != json.loads(json.dumps(cell))):
+        return None
+    return record["result"]
+
+
 def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
         train_group: Callable[[list[dict]], list[dict]]) -> tuple[list[dict], dict]:
     """Results for ``cells`` (in order), training only the cells not in the cache.
@@ -62,19 +83,29 @@ def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
     which returns one JSON-serialisable result per cell. Returns the results and counts
     ``{"cells", "reused", "executed", "groups"}``.
     """
-    if not name or "/" in name:
-        raise ValueError(f"sweep name must be a plain, non-empty name; got {name!r}")
+    if not isinstance(name, str) or not SWEEP_NAME.fullmatch(name):
+        raise ValueError(f"sweep name must be letters, digits, '_', '.' or '-', not starting with "
+                         f"'.' or '-' (a folder inside the cache); got {name!r}")
+    if not callable(group_by) or not callable(train_group):
+        raise ValueError("group_by and train_group must be functions")
     version = code_version(Path(inspect.getsourcefile(train_group)))
-    folder = cache_root() / name
-    keys = [cell_key(c, version) for c in cells]
+    keys = [cell_key(c, version) for c in cells]  # also checks every cell is JSON data
+    # Before any training: a cache that cannot be written would throw a trained group away.
+    folder = check_output_folder(cache_root() / name,
+                                 "the sweep cache folder (MIDDLEGROUND_SWEEP_CACHE)")
+    remove_stale_partials(folder)
     results: dict[str, dict] = {}
-    for key in set(keys):
+    for key, cell in dict(zip(keys, cells)).items():
         path = folder / f"{key}.json"
-        if path.is_file():
-            try:
-                results[key] = json.loads(path.read_text())["result"]
-            except (json.JSONDecodeError, KeyError):
-                path.unlink()  # unreadable: recompute rather than trust it
+        if not path.exists():
+            continue
+        result = read_cell(path, cell, version) if path.is_file() else None
+        if result is None:  # recompute rather than trust it
+            if path.is_dir():
+                raise ValueError(f"the sweep cache entry {path} is a folder; remove it")
+            path.unlink(missing_ok=True)
+        else:
+            results[key] = result
     todo: dict[tuple, list[tuple[str, dict]]] = {}
     for key, cell in zip(keys, cells):
         if key not in results and all(key != k for k, _ in todo.get(group_by(cell), [])):

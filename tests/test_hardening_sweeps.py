@@ -1,0 +1,172 @@
+"""Hardening of the sweep cache (issue 12): a cache that cannot be written is refused before any
+training, a cached file is trusted only if it is a whole record of its cell, a sweep name cannot
+leave the cache, and a sweep killed at random moments (SIGKILL) leaves only whole cells, no
+temporary file survives the next run, and the finished sweep equals an uninterrupted one.
+
+The cells here train real (tiny) GPTs with the book's trainer, one torch thread each, so "equal"
+is exact equality of every number."""
+
+import json
+import random
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import forkserver
+from middleground.gpt.model import GPTConfig
+from middleground.gpt.train import TrainConfig, fit
+from middleground.sources.processes import IID
+from middleground.sweeps import cache as sweep
+
+N_KILLS = 10
+NAME = "faults"
+
+
+def tiny_cells(n_groups=8, per_group=2):
+    return [{"width": 8 * (1 + g), "seed": s} for g in range(n_groups) for s in range(per_group)]
+
+
+def by_width(cell):
+    return (cell["width"],)
+
+
+def train_tiny(cells):
+    """One group: a tiny GPT per cell on its own iid data, its history as the result."""
+    torch.set_num_threads(1)
+    out = []
+    for c in cells:
+        tokens = IID.uniform(6).sample(3000, np.random.default_rng(c["seed"]))
+        cfg = GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=c["width"])
+        tc = TrainConfig(max_iters=40, batch_size=8, eval_interval=10, eval_iters=2, warmup_iters=2,
+                         seed=c["seed"])
+        out.append(fit(cfg, tc, tokens[:2500], tokens[2500:]).history)
+    return out
+
+
+def sweep_process(root: str, result: str | None = None) -> None:
+    """A sweep as its own process: every cell of :func:`tiny_cells` into the cache at ``root``."""
+    import os
+
+    os.environ["MIDDLEGROUND_SWEEP_CACHE"] = root
+    results, counts = sweep.run(NAME, tiny_cells(), by_width, train_tiny)
+    if result is not None:
+        Path(result).write_text(json.dumps({"results": results, "counts": counts}))
+
+
+@pytest.fixture
+def cache_root(tmp_path, monkeypatch):
+    root = tmp_path / "sweeps"
+    monkeypatch.setenv("MIDDLEGROUND_SWEEP_CACHE", str(root))
+    return root
+
+
+def _one_cell(cells):
+    return [{"value": c["x"] * 2} for c in cells]
+
+
+# --- 5. the cache location is checked before any training --------------------------------------------
+
+def test_a_cache_root_that_is_a_file_is_refused_before_training(tmp_path, monkeypatch):
+    """Before: the group trained, then its results were thrown away when the write failed."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MIDDLEGROUND_SWEEP_CACHE", str(blocker))
+    trained = []
+    with pytest.raises(ValueError, match=r"MIDDLEGROUND_SWEEP_CACHE.*is a file, not a folder"):
+        sweep.run("s", [{"x": 1}], lambda c: (), lambda cells: trained.extend(cells) or _one_cell(cells))
+    assert trained == []
+
+
+# --- 10. what the reader trusts, and where a sweep may write -------------------------------------------
+
+@pytest.mark.parametrize("content", [b"[1, 2, 3]", b"null", b'"text"', b"{}", b'{"result": 5}',
+                                     bytes(range(256)), b"\xff\xfe\x00garbage", b""])
+def test_a_cached_file_of_the_wrong_shape_or_garbage_is_recomputed(cache_root, content):
+    """Before: valid JSON of the wrong shape and binary garbage crashed the reader."""
+    cells = [{"x": 1}, {"x": 2}]
+    first, _ = sweep.run("s", cells, lambda c: (), _one_cell)
+    files = sorted((cache_root / "s").glob("*.json"))
+    files[0].write_bytes(content)
+    again, counts = sweep.run("s", cells, lambda c: (), _one_cell)
+    assert again == first and counts["executed"] == 1
+    assert all(json.loads(f.read_text())["result"] in first for f in files)
+
+
+def test_a_cached_record_of_another_cell_is_not_trusted(cache_root):
+    cells = [{"x": 1}, {"x": 2}]
+    sweep.run("s", cells, lambda c: (), _one_cell)
+    a, b = sorted((cache_root / "s").glob("*.json"))
+    b.write_bytes(a.read_bytes())  # a whole record, but under the other cell's key
+    results, counts = sweep.run("s", cells, lambda c: (), _one_cell)
+    assert results == [{"value": 2}, {"value": 4}] and counts["executed"] == 1
+
+
+@pytest.mark.parametrize("name", ["..", ".", "../escape", "/abs", "a/b", "a\\b", "", ".hidden", "-x",
+                                  None, 3])
+def test_a_sweep_name_cannot_leave_the_cache(cache_root, tmp_path, name):
+    """Before: ``sweep.run("..", ...)`` wrote next to the cache root."""
+    with pytest.raises(ValueError, match="sweep name must be"):
+        sweep.run(name, [{"x": 1}], lambda c: (), _one_cell)
+    assert not any(p.suffix == ".json" for p in tmp_path.rglob("*"))
+
+
+def test_stale_temporary_files_are_removed_and_others_kept(cache_root):
+    from middleground.base import files
+
+    folder = cache_root / "s"
+    folder.mkdir(parents=True)
+    tag = files._owner_tag().rsplit("-", 1)[0]
+    dead = folder / f".abc.json.{tag}-{2**22 + 7}.zz9.partial"
+    unrelated = folder / "notes.txt"
+    for p in (dead, unrelated):
+        p.write_text("x")
+    sweep.run("s", [{"x": 1}], lambda c: (), _one_cell)
+    assert not dead.exists() and unrelated.exists()
+
+
+# --- a sweep killed at random moments ----------------------------------------------------------------
+
+def test_a_sweep_killed_at_random_moments_leaves_whole_cells_and_finishes_the_same(tmp_path):
+    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", __name__)
+    reference = tmp_path / "reference.json"
+    t0 = time.monotonic()
+    p = ctx.Process(target=sweep_process, args=(str(tmp_path / "whole"), str(reference)))
+    p.start()
+    p.join()
+    assert p.exitcode == 0
+    duration = time.monotonic() - t0
+    root = tmp_path / "killed"
+    folder = root / NAME
+    rng = random.Random(3)
+    version = sweep.code_version(Path(__file__))
+    by_key = {sweep.cell_key(c, version): c for c in tiny_cells()}
+    whole_counts, partials_seen = [], 0
+    for _ in range(N_KILLS):
+        p = ctx.Process(target=sweep_process, args=(str(root),))
+        p.start()
+        time.sleep(rng.uniform(0.0, 0.25) * duration)
+        p.kill()
+        p.join()
+        if p.exitcode != -signal.SIGKILL:  # it finished first: every cell is cached
+            assert p.exitcode == 0
+        partials_seen += len(list(folder.glob("*.partial"))) if folder.exists() else 0
+        cached = list(folder.glob("*.json")) if folder.exists() else []
+        for f in cached:  # only whole cells, each a record of its own cell
+            assert sweep.read_cell(f, by_key[f.stem], version) is not None, f
+        whole_counts.append(len(cached))
+    assert whole_counts == sorted(whole_counts) and 0 < whole_counts[-1] < len(by_key), whole_counts
+    result = tmp_path / "result.json"
+    p = ctx.Process(target=sweep_process, args=(str(root), str(result)))
+    p.start()
+    p.join()
+    assert p.exitcode == 0
+    assert not list(folder.glob("*.partial")), "a temporary file survived the next run"
+    finished, whole = json.loads(result.read_text()), json.loads(reference.read_text())
+    assert finished["results"] == whole["results"]
+    assert finished["counts"]["reused"] == whole_counts[-1]
+    print(f"sweep {duration:.2f} s; {N_KILLS} kills; whole cells after each: {whole_counts}; "
+          f"{partials_seen} temporary file(s) seen after kills")
