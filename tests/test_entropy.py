@@ -103,7 +103,7 @@ def test_hilberg_fit_recovers_an_exact_power_law_and_santa_fes_beta():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: entropy.block_entropies([0, 1, 0], 2, "magic"), "unknown correction"),
-    (lambda: entropy.block_entropies([0, 1, 0], 5), "exceeds the sample length"),
+    (lambda: entropy.block_entropies([0, 1, 0], 5), "L_max must be below the sample length"),
     (lambda: entropy.block_entropies(np.array([0.5, 1.0]), 1), "symbols must be integers"),
     (lambda: entropy.block_entropies([], 1), "non-empty"),
     (lambda: entropy.block_entropies([0, -1], 1), "non-negative"),

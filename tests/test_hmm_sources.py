@@ -150,7 +150,7 @@ def test_eca_rule_90_is_xor_of_neighbours():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: hmm.MarkovChain.random(3, 1, -1.0, 0), "temperature must be a positive"),
+    (lambda: hmm.MarkovChain.random(3, 1, -1.0, 0), "temperature must be a finite number > 0"),
     (lambda: hmm.MarkovChain.random(1, 1, 1.0, 0), "alphabet size k"),
     (lambda: hmm.MarkovChain.random(3, 0, 1.0, 0), "order must be"),
     (lambda: hmm.noisy_periodic((0, 1), 2, 1.5), r"noise must be in \[0, 1\]"),

@@ -102,7 +102,8 @@ def reals(name: str, x, ndim: int = 1, min_len: int = 0, low: float | None = Non
     if a.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-d array of finite numbers; got shape {a.shape}")
     if len(a) < min_len:
-        raise ValueError(f"{name} must have at least {min_len} entries; got {len(a)}")
+        raise ValueError(f"{name} must have at least {min_len} "
+                         f"entr{'y' if min_len == 1 else 'ies'}; got {len(a)}")
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must hold finite numbers only (no NaN or inf)")
     if low is not None and a.size and (np.any(a <= low) if low_open else np.any(a < low)):

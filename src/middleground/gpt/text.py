@@ -12,12 +12,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..base import data
+from ..base import checks, data
 
 
 @dataclass(frozen=True)
 class CharVocab:
     chars: str  # sorted, unique
+
+    def __post_init__(self):
+        if not isinstance(self.chars, str) or not self.chars:
+            raise ValueError(f"chars must be a non-empty str; got {self.chars!r:.80}")
+        if len(set(self.chars)) != len(self.chars):
+            raise ValueError("chars must not repeat a character (each character is one id)")
 
     @classmethod
     def from_text(cls, text: str) -> "CharVocab":
@@ -29,6 +35,8 @@ class CharVocab:
         return len(self.chars)
 
     def encode(self, text: str) -> np.ndarray:
+        if not isinstance(text, str):
+            raise ValueError(f"text must be a str; got {type(text).__name__}")
         index = {c: i for i, c in enumerate(self.chars)}
         try:
             return np.fromiter((index[c] for c in text), dtype=np.int64, count=len(text))
@@ -36,13 +44,15 @@ class CharVocab:
             raise ValueError(f"character {e.args[0]!r} is not in the vocabulary") from None
 
     def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
+        """The text of ``ids``: a 1-d sequence of integer ids in ``[0, len(self))`` (a list, numpy
+        array or CPU tensor); a negative id is an error here, never an index from the end."""
+        ids = checks.symbols("ids", ids, len(self.chars))
+        return "".join(self.chars[i] for i in ids.tolist())
 
 
 def split(tokens: np.ndarray, train_fraction: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
     """First ``train_fraction`` of the sequence by position for training, the rest for validation."""
-    if not 0.0 < train_fraction < 1.0:
-        raise ValueError(f"train_fraction must be in (0, 1); got {train_fraction!r}")
+    checks.real("train_fraction", train_fraction, 0.0, 1.0, low_open=True, high_open=True)
     cut = int(len(tokens) * train_fraction)
     return tokens[:cut], tokens[cut:]
 

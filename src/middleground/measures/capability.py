@@ -17,17 +17,34 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base import checks
 from ..sources import beliefs
 from ..sources.hmm import HMM
 
 
 # --- the exact target of a continuation -------------------------------------------------------
 
-def greedy_target(source: HMM, contexts: np.ndarray, k: int) -> np.ndarray:
-    """The true process's greedy continuation of each context: (B, k) symbols."""
-    if k < 1:
-        raise ValueError(f"k must be >= 1; got {k}")
+def _beliefs_after(source: HMM, contexts) -> np.ndarray:
+    """The belief after each row of ``contexts``, refusing rows the source cannot emit."""
+    if not isinstance(source, HMM):
+        raise ValueError(f"source must be a hidden-Markov source (hmm.HMM), whose beliefs are "
+                         f"exact; got {type(source).__name__}")
+    contexts = checks.symbols("contexts", contexts, source.alphabet_size, ndim=2)
     eta = beliefs.after(source.start, source.T, contexts)
+    # A symbol of probability 0 leaves no belief (NaN): nothing true continues such a context.
+    impossible = np.flatnonzero(np.isnan(eta).any(axis=1))
+    if len(impossible):
+        i = int(impossible[0])
+        raise ValueError(f"contexts holds {len(impossible)} row(s) that {source.name} cannot emit "
+                         f"(probability 0), the first row {i}: {contexts[i].tolist()}")
+    return eta
+
+
+def greedy_target(source: HMM, contexts: np.ndarray, k: int) -> np.ndarray:
+    """The true process's greedy continuation of each context: (B, k) symbols. Every context must
+    be a word the source can emit (symbols in its alphabet, probability > 0)."""
+    k = checks.integer("k", k, 1)
+    eta = _beliefs_after(source, contexts)
     out = np.empty((len(eta), k), dtype=np.int64)
     for j in range(k):
         joint = beliefs.predict(eta, source.T)  # P(x, next | belief)
@@ -43,8 +60,12 @@ def continuation_correct(source: HMM, contexts: np.ndarray, continuation: np.nda
 
     This scores a greedy continuation without penalising the choice between exactly tied symbols
     (the golden-mean process, for instance, has a fair coin after every 0)."""
-    continuation = np.asarray(continuation)
-    eta = beliefs.after(source.start, source.T, contexts)
+    eta = _beliefs_after(source, contexts)
+    continuation = checks.symbols("continuation", continuation, source.alphabet_size, ndim=2)
+    if len(continuation) != len(eta):
+        raise ValueError(f"continuation must have one row per context ({len(eta)}); got "
+                         f"{len(continuation)}")
+    checks.real("tie", tie, 0.0)
     rows = np.arange(len(continuation))
     ok = np.empty(continuation.shape, dtype=bool)
     for j in range(continuation.shape[1]):

@@ -21,7 +21,8 @@ Model-based cross-entropy (an upper bound on h from a trained GPT) lives with th
 because it needs the trainer: see :func:`middleground.experiments.middle.model_cross_entropy`.
 
 What these estimators cannot do: see structure longer than L_max (or than the sample holds). With
-k symbols and N words, H(L) saturates near log2 N once k^L ≫ N; the chapter shows where.
+k symbols and N words, H(L) saturates near log2 N once k^L ≫ N; the chapter shows where. Word
+lengths are capped at :data:`MAX_WORD_LENGTH` (see :func:`word_counts`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 from scipy.special import digamma
 
+from ..base import checks
 from ..base.bits import NATS_TO_BITS
 from ..sources.processes import NoExactValue, Source, Truth
 
@@ -46,15 +48,20 @@ COMPRESSORS = {
     "lzma": lambda b: lzma.compress(b, preset=9 | lzma.PRESET_EXTREME),
 }
 
+# Longest words counted (see word_counts for why this bound).
+MAX_WORD_LENGTH = 64
 
-def _check_sample(x) -> np.ndarray:
+
+def _check_sample(x, name: str = "x") -> np.ndarray:
     x = np.asarray(x)
     if x.ndim != 1 or len(x) == 0:
-        raise ValueError("the sample must be a non-empty 1-d array of symbols")
+        raise ValueError(f"{name} must be a non-empty 1-d array of symbols; got shape {x.shape}")
     if not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"symbols must be integers; got dtype {x.dtype}")
+        raise ValueError(f"{name}: symbols must be integers; got dtype {x.dtype}")
     if x.min() < 0:
-        raise ValueError("symbols must be non-negative integers")
+        raise ValueError(f"{name}: symbols must be non-negative integers; got min {x.min()}")
+    if x.max() > np.iinfo(np.int64).max:  # a uint64 beyond int64 would wrap to a negative code
+        raise ValueError(f"{name}: symbols must be below 2**63; got max {x.max()}")
     return x.astype(np.int64, copy=False)
 
 
@@ -87,7 +94,7 @@ def entropy_of_counts(counts, correction: str = "plugin") -> np.ndarray | float:
     n = np.asarray(counts, dtype=float)
     if n.ndim < 1 or n.shape[-1] < 1:
         raise ValueError("counts must have at least one cell along the last axis")
-    if np.any(n < 0) or np.any(n != np.round(n)):
+    if not np.all(np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
         raise ValueError("counts must be non-negative integers")
     N = n.sum(axis=-1)
     if np.any(N <= 0):
@@ -106,19 +113,32 @@ def entropy_of_counts(counts, correction: str = "plugin") -> np.ndarray | float:
 
 
 def word_counts(x, L_max: int):
-    """Yield, for L = 1..L_max, the counts of the distinct length-L words of ``x``.
+    """Yield, for L = 1..L_max, the counts of the distinct length-L words of ``x``, in the
+    lexicographic order of the words.
 
     Words are integer codes built by a rolling update, ``code_L = code_{L-1} · k + x[i+L-1]``.
-    Before the codes could overflow 64 bits they are replaced by their rank among the distinct
-    words (``np.unique``), which keeps them below n · k. Counting uses ``np.bincount`` while the
-    code space is small and sorting otherwise.
+    Symbol values above the sample length (2^61, say) are first replaced by their rank among the
+    distinct symbols, so k <= n; before the codes could overflow 64 bits they are replaced by
+    their rank among the distinct words (``np.unique``), which keeps them below n · k. Ranks keep
+    the order of symbols and words, so the counts come out exactly as without ranking. Counting
+    uses ``np.bincount`` while the code space is small and sorting otherwise.
+
+    ``L_max`` must be below the sample length (at least two word positions) and at most
+    :data:`MAX_WORD_LENGTH` = 64. The cap bounds the work (one pass over the sample per length),
+    and little is lost to it: the plug-in H(L) never exceeds log2 N for N words while the true
+    H(L) >= L·h, so once L·h > log2 N the estimate is bounded by the sample size, not by the
+    source. For h >= 1/2 bit and fewer than 2^32 symbols that is so by L = 64; the book's longest
+    words have 24 symbols.
     """
     x = _check_sample(x)
-    if not isinstance(L_max, (int, np.integer)) or L_max < 1:
-        raise ValueError(f"L_max must be an integer >= 1; got {L_max!r}")
-    if L_max > len(x):
-        raise ValueError(f"L_max = {L_max} exceeds the sample length {len(x)}")
+    checks.integer("L_max", L_max, 1, MAX_WORD_LENGTH)
+    if L_max >= len(x):
+        raise ValueError(f"L_max must be below the sample length {len(x)} (at least two words of "
+                         f"the longest length); got {L_max}")
     k = int(x.max()) + 1
+    if k > len(x):  # sparse symbol values: rank them 0..m-1, in order, so k <= n
+        symbols, x = np.unique(x, return_inverse=True)
+        x, k = x.astype(np.int64).reshape(-1), len(symbols)
     codes = x.copy()
     space = k  # codes lie in [0, space)
     for L in range(1, L_max + 1):
@@ -126,6 +146,9 @@ def word_counts(x, L_max: int):
             if space * k >= 2**62:
                 codes, inverse = np.unique(codes, return_inverse=True)
                 codes, space = inverse.astype(np.int64), len(codes)
+                if space * k >= 2**63:  # only for samples of more than 2^31 symbols
+                    raise ValueError(f"x of {len(x)} symbols over {k} values is too long for "
+                                     "64-bit word codes")
             codes = codes[:-1] * k + x[L - 1:]
             space *= k
         if space <= 1 << 24:
@@ -138,7 +161,8 @@ def word_counts(x, L_max: int):
 
 
 def block_entropies(x, L_max: int, correction: str = "plugin") -> np.ndarray:
-    """Estimated H(0..L_max) in bits (H(0) = 0)."""
+    """Estimated H(0..L_max) in bits (H(0) = 0); ``L_max`` in [1, :data:`MAX_WORD_LENGTH`] and
+    below ``len(x)`` (see :func:`word_counts`)."""
     if correction not in CORRECTIONS:
         raise ValueError(f"unknown correction {correction!r}; choose one of {', '.join(CORRECTIONS)}")
     return np.array([0.0] + [_entropy_from_counts(c, correction) for c in word_counts(x, L_max)])
@@ -217,7 +241,7 @@ def heldout_compression_rates(train, val) -> dict[str, float]:
     averages over text the compressor has already seen. (zlib's 32 KB window sees only the end of
     ``train``; bz2's 900 KB blocks and xz's dictionary see more: that difference is part of what is
     measured.)"""
-    a, b = _check_sample(train), _check_sample(val)
+    a, b = _check_sample(train, "train"), _check_sample(val, "val")
     if max(a.max(), b.max()) > 255:
         raise ValueError("compression estimates take alphabets of at most 256 symbols")
     ta, tb = a.astype(np.uint8).tobytes(), b.astype(np.uint8).tobytes()

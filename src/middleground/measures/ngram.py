@@ -39,28 +39,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from ..base.bits import NATS_TO_BITS
 
 # Largest number of (context, next symbol) cells of the highest order: 2^26 int32 counts = 256 MiB.
 MAX_CELLS = 2**26
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_symbols(x, name: str, ndim: int, alphabet_size: int) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-d array of symbols; got shape {x.shape}")
-    if x.size and not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer symbols; got dtype {x.dtype}")
-    if x.size and (x.min() < 0 or x.max() >= alphabet_size):
-        raise ValueError(f"{name} has symbols outside [0, {alphabet_size}) (alphabet_size = "
-                         f"{alphabet_size}): min {x.min()}, max {x.max()}")
-    return x.astype(np.int64, copy=False)
 
 
 def _sum_lgamma(counts: np.ndarray, shift: float) -> float:
@@ -92,13 +75,13 @@ class BayesNgram:
 
     @classmethod
     def fit(cls, train, alphabet_size: int, max_order: int) -> "BayesNgram":
-        A = _check_int(alphabet_size, "alphabet_size", 2)
-        K = _check_int(max_order, "max_order", 0)
+        A = checks.integer("alphabet_size", alphabet_size, 2)
+        K = checks.integer("max_order", max_order, 0)
         if A ** (K + 1) > MAX_CELLS:
             raise ValueError(f"alphabet_size ** (max_order + 1) = {A}**{K + 1} = {A ** (K + 1)} "
                              f"count cells is more than this dense counter holds ({MAX_CELLS}); "
                              "lower max_order")
-        x = _check_symbols(train, "train", 1, A)
+        x = checks.symbols("train", train, A)
         if len(x) < K + 2:
             raise ValueError(f"train must be at least max_order + 2 = {K + 2} symbols long; "
                              f"got {len(x)}")
@@ -128,7 +111,7 @@ class BayesNgram:
         """P(next symbol | ``context``), shape (A,): the mixture over orders k <= len(context),
         weights renormalised over those orders; only the last ``max_order`` symbols matter."""
         A, K = self.alphabet_size, self.max_order
-        c = _check_symbols(context, "context", 1, A)
+        c = checks.symbols("context", context, A)
         top = min(len(c), K)
         weights = _renormalised(self.order_log_evidence, K)[top]
         mix = np.zeros(A)
@@ -147,7 +130,7 @@ class BayesNgram:
         mixes orders k <= min(j, max_order) with their posterior weights renormalised: exactly how
         a transformer with context L − 1 is scored on non-overlapping windows."""
         A, K = self.alphabet_size, self.max_order
-        w = _check_symbols(windows, "windows", 2, A)
+        w = checks.symbols("windows", windows, A, ndim=2)
         B, L = w.shape
         if L < 2:
             raise ValueError(f"windows must have at least 2 columns (a symbol and one to predict); "

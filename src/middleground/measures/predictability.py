@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from .regions import MIDDLE, NOISY, ORDERED
 
 ALPHA_GRID = np.linspace(0.0, 3.0, 601)  # exponents searched; 0.005 apart
@@ -49,9 +50,12 @@ def fit_decay(x, y, E: float | None = None) -> DecayFit:
     fails, and a flat curve gets A = 0 (a flat prediction) rather than a wild exponent."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if x.ndim != 1 or x.shape != y.shape or len(x) < (2 if E is not None else 3):
-        raise ValueError(f"x and y must be 1-D of equal length, at least {2 if E is not None else 3}")
-    if np.any(x <= 0) or not np.all(np.isfinite(y)):
-        raise ValueError("x must be positive and y finite")
+        raise ValueError(f"x and y must be 1-D of equal length, at least {2 if E is not None else 3}; "
+                         f"got shapes {x.shape} and {y.shape}")
+    if np.any(x <= 0) or not np.all(np.isfinite(x)) or not np.all(np.isfinite(y)):
+        raise ValueError("x must be positive and finite, and y finite")
+    if E is not None:
+        checks.real("E", E)
     z = x[None, :] ** -ALPHA_GRID[:, None]  # every exponent of the grid at once: (grid, points)
     if E is not None:
         A = np.maximum(0.0, (z @ (y - E)) / np.einsum("gi,gi->g", z, z))
@@ -92,10 +96,21 @@ def size_predictions(N, excess, k, n, target=None) -> dict:
     ``k``/``n``: exact continuations and prompts at each size; ``target`` (optional): the
     cross-entropy of the true continuation at each size (bits/symbol), the capability made
     continuous. Returns predictions, actual values and errors (loss and the continuous capability
-    in bits, exact match in log-odds and, as a check, on the rate scale)."""
+    in bits, exact match in log-odds and, as a check, on the rate scale). All are 1-d of one
+    length, at least 3 (two sizes to fit, one to predict), with 0 <= k <= n."""
+    checks.reals("N", N, min_len=3, low=0.0, low_open=True)
     N, excess = np.asarray(N, dtype=float), np.asarray(excess, dtype=float)
     if np.any(np.diff(N) <= 0):
         raise ValueError("sizes N must be strictly increasing")
+    # Counts must be finite; the fitted losses are checked by fit_decay (the last may be NaN).
+    k_a, n_a = checks.reals("k", k), checks.reals("n", n)
+    for name, values in (("excess", excess), ("k", k_a), ("n", n_a)) + (
+            (("target", np.asarray(target, dtype=float)),) if target is not None else ()):
+        if values.shape != N.shape:
+            raise ValueError(f"{name} must be 1-d with one entry per size in N ({len(N)}); got "
+                             f"shape {values.shape}")
+    if np.any(k_a < 0) or np.any(k_a > n_a):
+        raise ValueError("k (exact continuations) must lie in [0, n] (prompts) at every size")
     law = fit_decay(N[:-1], excess[:-1], E=0.0)
     loss_pred = float(law.predict(N[-1]))
     a, b = fit_logit_line(N[:-1], np.asarray(k)[:-1], np.asarray(n)[:-1])
@@ -275,10 +290,19 @@ def decision(test: dict, level: float = LEVEL) -> str:
 def within_run(steps, lr_area, values, warmup: int, fit_fraction: float, actual: float) -> dict:
     """Extrapolate a run's final loss from its own start: fit ``E + A S^(−α)`` in cumulative
     learning rate S to the evaluations after the warmup and up to ``fit_fraction`` of the run, and
-    predict the value at the end; the error (bits) is against ``actual``."""
-    steps, S, values = (np.asarray(v, dtype=float) for v in (steps, lr_area, values))
-    if not 0.0 < fit_fraction < 1.0:
-        raise ValueError(f"fit_fraction must lie in (0, 1); got {fit_fraction!r}")
+    predict the value at the end; the error (bits) is against ``actual``. ``steps``,
+    ``lr_area`` and ``values`` are 1-d of one non-zero length; steps and areas finite (the
+    values are checked where fitted)."""
+    steps, S = checks.reals("steps", steps, min_len=1), checks.reals("lr_area", lr_area, min_len=1)
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"values must be a 1-d array; got shape {values.shape}")
+    if not len(steps) == len(S) == len(values):
+        raise ValueError(f"steps, lr_area and values must have the same length; got {len(steps)}, "
+                         f"{len(S)} and {len(values)}")
+    checks.real("warmup", warmup, 0.0)
+    checks.real("fit_fraction", fit_fraction, 0.0, 1.0, low_open=True, high_open=True)
+    checks.real("actual", actual)
     mask = (steps > warmup) & (steps <= fit_fraction * steps[-1])
     if mask.sum() < 4:
         raise ValueError(f"only {int(mask.sum())} evaluations between the warmup and fit_fraction; "

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+from ..base import checks
+
 ORDERED = "ordered"
 MIDDLE = "middle"
 NOISY = "noisy"
@@ -34,20 +36,23 @@ DEFINITION = (f"h between {H_LOW:g} and {H_HIGH:g} of its maximum log2|A| and ex
 
 def h_share(h: float, alphabet_size: int) -> float:
     """h as a share of its maximum, log2 of the alphabet size."""
-    if not isinstance(alphabet_size, (int,)) or alphabet_size < 2:
-        raise ValueError(f"alphabet_size must be an integer >= 2; got {alphabet_size!r}")
+    alphabet_size = checks.integer("alphabet_size", alphabet_size, 2)
     h_max = math.log2(alphabet_size)
-    if not (isinstance(h, (int, float)) and -1e-9 <= h <= h_max + 1e-9):
-        raise ValueError(f"h must lie in [0, log2 {alphabet_size} = {h_max:.4g}]; got {h!r}")
-    return min(max(float(h) / h_max, 0.0), 1.0)
+    try:  # rounding may put an exact h a hair outside [0, h_max]: 1e-9 bit of slack
+        h = checks.real("h", h, -1e-9, h_max + 1e-9)
+    except ValueError:
+        raise ValueError(f"h must lie in [0, log2 {alphabet_size} = {h_max:.4g}]; got {h!r}") from None
+    return min(max(h / h_max, 0.0), 1.0)
 
 
 def region(h: float, E: float, alphabet_size: int) -> str:
     """Which region of the (h, E) plane a source with exact ``h`` and ``E`` (bits) lies in:
     one of :data:`ORDERED`, :data:`MIDDLE`, :data:`NOISY`, :data:`SHALLOW`."""
-    if not (isinstance(E, (int, float)) and math.isfinite(E) and E >= -1e-9):
+    try:
+        checks.real("E", E, -1e-9)
+    except ValueError:
         raise ValueError(f"E must be a finite number >= 0 (sources with infinite E have no region); "
-                         f"got {E!r}")
+                         f"got {E!r}") from None
     share = h_share(h, alphabet_size)
     if share < H_LOW:
         return ORDERED

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from ..base import checks
+
 # Published fits, as the papers state them (loss in nats/token, N in parameters).
 # Kaplan et al. 2020, eq. 1.1: L(N) = (N_c / N)^α_N, α_N = 0.076, N_c = 8.8e13 (non-embedding N).
 # Hoffmann et al. 2022, approach 3: L = E + A/N^α + B/D^β with E 1.69, A 406.4, α 0.34, B 410.7, β 0.28.
@@ -60,15 +62,21 @@ def fit_power_law(n, loss, sigma=None) -> PowerLawFit:
     """Least-squares fit of ``E + A n^(−α)``; needs at least four distinct sizes.
 
     ``sigma``: per-point standard deviations (e.g. the spread over seeds), or None for equal weights.
+    Sizes ``n`` must be positive and finite, losses positive and finite (E lies in [0, min loss]).
     """
-    n = np.asarray(n, dtype=float)
-    loss = np.asarray(loss, dtype=float)
-    if n.shape != loss.shape or n.ndim != 1:
-        raise ValueError("n and loss must be 1-d arrays of the same length")
+    n = checks.reals("n", n, low=0.0, low_open=True)
+    loss = checks.reals("loss", loss, low=0.0, low_open=True)
+    if n.shape != loss.shape:
+        raise ValueError(f"n and loss must be 1-d arrays of the same length; got {len(n)} and "
+                         f"{len(loss)}")
     if len(np.unique(n)) < 4:
-        raise ValueError(f"a three-parameter law needs at least 4 distinct sizes; got {len(np.unique(n))}")
-    if np.any(n <= 0) or not np.all(np.isfinite(loss)):
-        raise ValueError("sizes must be positive and losses finite")
+        raise ValueError(f"a three-parameter law needs at least 4 distinct sizes in n; got "
+                         f"{len(np.unique(n))}")
+    if sigma is not None:
+        sig = checks.reals("sigma", sigma, low=0.0, low_open=True)
+        if sig.shape != n.shape:
+            raise ValueError(f"sigma must be None or one positive number per size ({len(n)}); got "
+                             f"{len(sig)}")
     log_n = np.log(n)
 
     def model(x, E, log_a, alpha):
@@ -91,9 +99,19 @@ def bootstrap(n_by_seed: dict[float, list[float]], predict_at: float, draws: int
               seed: int = 0) -> dict:
     """Resample seeds within every size, refit, and collect α, E and the prediction at ``predict_at``.
 
-    ``n_by_seed``: size -> the losses of its seeds. Draws whose fit fails are counted, not hidden.
+    ``n_by_seed``: size -> the losses of its seeds (at least 4 positive sizes, each with at least
+    one loss, all finite). Draws whose fit fails are counted, not hidden.
     Returns arrays of the fitted values and the number of failed fits.
     """
+    if not isinstance(n_by_seed, dict) or len(n_by_seed) < 4:
+        raise ValueError(f"n_by_seed must be a dict of at least 4 sizes -> seed losses; got "
+                         f"{type(n_by_seed).__name__} of {len(n_by_seed) if hasattr(n_by_seed, '__len__') else 0}")
+    checks.reals("n_by_seed sizes", list(n_by_seed), low=0.0, low_open=True)
+    for size, losses in n_by_seed.items():
+        checks.reals(f"n_by_seed[{size!r}]", losses, min_len=1)
+    checks.real("predict_at", predict_at, 0.0, low_open=True)
+    checks.integer("draws", draws, 1)
+    checks.integer("seed", seed, 0)
     rng = np.random.default_rng(seed)
     sizes = sorted(n_by_seed)
     alphas, Es, preds, failed = [], [], [], 0

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..base import checks
 from .hmm import HMM
 
 N_RULES = 256
@@ -176,18 +177,12 @@ def _check_rows(rows) -> np.ndarray:
     return rows.astype(np.uint8, copy=False)
 
 
-def _check_count(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return int(value)
-
-
 def evolve(rule: int, rows, steps: int) -> np.ndarray:
     """The rows (n_rows, width) after ``steps`` steps of ``rule`` on a ring, each row on its own
     (periodic boundaries), as uint8 0/1. ``width`` must be a multiple of 64."""
     rule = check_rule(rule)
     rows = _check_rows(rows)
-    steps = _check_count("steps", steps, 0)
+    steps = checks.integer("steps", steps, 0)
     # Little-endian bytes, little-endian bits: cell 64k + j is bit j of word k on any machine.
     words = np.packbits(rows, axis=1, bitorder="little").view("<u8").astype(np.uint64)
     terms = _rule_terms(rule)
@@ -200,12 +195,11 @@ def spatial_configurations(rule: int, width: int, steps: int, n_samples: int,
                            rng: np.random.Generator) -> np.ndarray:
     """``n_samples`` rows of ``width`` cells after ``steps`` steps of ``rule`` on a ring, each from
     its own row of independent fair bits: uint8 array (n_samples, width)."""
-    width = _check_count("width", width, WORD)
-    n_samples = _check_count("n_samples", n_samples, 1)
+    width = checks.integer("width", width, WORD)
+    n_samples = checks.integer("n_samples", n_samples, 1)
     if width % WORD:
         raise ValueError(f"width must be a positive multiple of {WORD}; got {width}")
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+    checks.rng("rng", rng)
     start = rng.integers(0, 2, size=(n_samples, width), dtype=np.uint8)
     return evolve(rule, start, steps)
 
@@ -220,7 +214,7 @@ def local_map(rule: int, steps: int) -> np.ndarray:
     around it: an array of length 2**(2·steps + 1) indexed by the window read as a binary number,
     leftmost cell most significant."""
     rule = check_rule(rule)
-    steps = _check_count("steps", steps, 0)
+    steps = checks.integer("steps", steps, 0)
     n = 2 * steps + 1
     windows = (np.arange(2**n)[:, None] >> np.arange(n - 1, -1, -1)) & 1  # (2^n, n), left first
     table = np.array([rule >> i & 1 for i in range(8)], dtype=np.int64)
@@ -236,7 +230,7 @@ def spatial_hmm(rule: int, steps: int) -> HMM:
     Reading initial cell x_{j+1} completes the window x_{j−2t+1} .. x_{j+1} around cell j + 1 − t,
     whose value is emitted; the state moves to the window's last 2t cells. Each cell is read with
     probability 1/2, and the start is uniform (the stationary distribution)."""
-    steps = _check_count("steps", steps, 0)
+    steps = checks.integer("steps", steps, 0)
     if steps > MAX_EXACT_STEPS:
         raise ValueError(f"steps must be at most {MAX_EXACT_STEPS} for the exact source "
                          f"({4**steps} hidden states otherwise); got {steps}")

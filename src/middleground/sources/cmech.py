@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from ..base.bits import entropy_bits
 from .processes import IID, NoExactValue, Periodic, Source
 
@@ -68,11 +69,6 @@ def _check_stationary(T: np.ndarray, start: np.ndarray) -> None:
 
 def _is_unifilar(T: np.ndarray) -> bool:
     return bool(np.all((T > 0).sum(axis=2) <= 1))
-
-
-def _positive_int(value, name: str, minimum: int = 0) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
 
 
 def _positive_tol(tol) -> None:
@@ -203,7 +199,7 @@ def mixed_state_distribution(T, start, L: int, decimals: int = DECIMALS,
     when equal to ``decimals`` places (a grid of resolution 10^-decimals; the representative is
     one of the merged beliefs). Sorted by decreasing probability."""
     T, start = _check(T, start)
-    _positive_int(L, "L")
+    checks.integer("L", L, 0)
     if not isinstance(decimals, (int, np.integer)) or not 0 <= decimals <= DECIMALS:
         raise ValueError(f"decimals must be an integer in [0, {DECIMALS}]; got {decimals!r}")
     states = _mixed_states(T, start, max_beliefs)
@@ -236,7 +232,7 @@ def markov_order(source, L_max: int = 64) -> int | None:
     state (then the next symbol depends on the past only through those R symbols; conversely at
     order R the causal state is a function of the last R symbols). No tolerance is involved.
     """
-    _positive_int(L_max, "L_max")
+    checks.integer("L_max", L_max, 0)
     T_min, pi_min = epsilon_machine(source)
     for L, (eta, _) in enumerate(_mixed_states(T_min, pi_min)):
         if np.all(np.count_nonzero(eta, axis=1) == 1):
@@ -270,7 +266,7 @@ def synchronisation(source, L_max: int = 500, tol: float = 1e-12) -> Synchronisa
 
     Stops at the first L where both 𝓗(L) and P(not certain) are below ``tol``, or at ``L_max``.
     """
-    _positive_int(L_max, "L_max")
+    checks.integer("L_max", L_max, 0)
     _positive_tol(tol)
     T_min, pi_min = epsilon_machine(source)
     uncertainty, unsure = [], []
@@ -300,7 +296,7 @@ def transient_information(source, tol: float = 1e-12, L_max: int = 2000) -> floa
     does not happen by ``L_max``). Unifilar sources only (h must be exact).
     """
     _positive_tol(tol)
-    _positive_int(L_max, "L_max", 1)
+    checks.integer("L_max", L_max, 1)
     T_min, pi_min = epsilon_machine(source)
     h = float(pi_min @ entropy_bits(T_min.sum(axis=2), axis=0))  # Σ_s π_s H[X | s]
     total = 0.0

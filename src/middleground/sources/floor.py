@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from .beliefs import window_surprisal
 from .hmm import HMM
 
@@ -42,11 +43,6 @@ class Floor:
     se: float  # standard error; 0.0 when exact
     method: str  # "exact" or "Monte Carlo (n windows)"
     T: int  # context length: windows of T + 1 symbols, T of them predicted
-
-
-def _check_count(value, name: str, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
 
 
 def _check_source(source) -> None:
@@ -63,8 +59,9 @@ def sample_windows(source: HMM, n_windows: int, length: int, rng: np.random.Gene
     move together, so the loop runs over positions only.
     """
     _check_source(source)
-    _check_count(n_windows, "n_windows", 1)
-    _check_count(length, "length", 1)
+    checks.integer("n_windows", n_windows, 1)
+    checks.integer("length", length, 1)
+    checks.rng("rng", rng)
     k, S = source.alphabet_size, source.n_states
     # Outcome (x, t) of state s flattened to x * S + t. Rows normalised by their own total, so the
     # last positive outcome ends exactly at 1.0 and u < 1 never lands on an impossible one.
@@ -95,9 +92,9 @@ def finite_context_floor(source: HMM, T: int, n_windows: int = 20_000, seed: int
     ``max_beliefs`` distinct mixed states, else a Monte Carlo mean over ``n_windows`` independent
     stationary windows of T + 1 symbols (seeded by ``seed``) with its standard error."""
     _check_source(source)
-    _check_count(T, "T", 1)
-    _check_count(n_windows, "n_windows", 2)  # two at least, for a standard error
-    _check_count(max_beliefs, "max_beliefs", 1)
+    checks.integer("T", T, 1)
+    checks.integer("n_windows", n_windows, 2)  # two at least, for a standard error
+    checks.integer("max_beliefs", max_beliefs, 1)
     try:
         H = source.block_entropies(T + 1, max_beliefs=max_beliefs)
     except RuntimeError:  # the beliefs multiply (noise): the exact sum is out of reach

@@ -43,9 +43,11 @@ def stationary(P: np.ndarray) -> np.ndarray:
     a very low temperature, whose floored probabilities are 1e-12) is *nearly* decomposable, and
     those numerical tests then fail although the chain has one stationary distribution. So a
     failure is settled by the structure of P instead: the stationary distribution is unique exactly
-    when the graph of positive transitions has one closed class (Norris 1997, theorem 1.7.7, on
-    that class; zero elsewhere), and it is computed on that class by the Grassmann–Taksar–Heyman
-    elimination (:func:`_gth`), which has no subtractions and so keeps tiny probabilities accurate.
+    when the graph of positive transitions has one closed class (Norris 1997, "Markov chains":
+    every finite closed class is recurrent, theorem 1.5.6, and an irreducible recurrent finite
+    chain has exactly one invariant distribution, theorem 1.7.7; transient states carry none). It
+    is computed on that class by the Grassmann–Taksar–Heyman elimination (:func:`_gth`), which has
+    no subtractions and so keeps tiny probabilities accurate.
     """
     S = P.shape[0]
     A = np.vstack([P.T - np.eye(S), np.ones(S)])

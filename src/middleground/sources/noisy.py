@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
 from ..base.bits import entropy_bits
 from . import hmm
 from .processes import IID, Periodic, Source, Truth
@@ -30,8 +31,9 @@ class Noisy(Source):
     rate: float
 
     def __post_init__(self):
-        if not (isinstance(self.rate, (int, float)) and 0.0 <= self.rate <= 1.0):
-            raise ValueError(f"noise rate must be in [0, 1]; got {self.rate!r}")
+        checks.real("noise rate", self.rate, 0.0, 1.0)
+        if not isinstance(self.base, Source):
+            raise ValueError(f"base must be a Source; got {type(self.base).__name__}")
 
     @property
     def name(self) -> str:

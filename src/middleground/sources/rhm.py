@@ -48,18 +48,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..base import checks
 from ..base.bits import entropy_bits
 from .processes import NoExactValue, Source, Truth, check_length
-
-
-def _check_int(value, name: str, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-        raise ValueError(f"{name} must be an integer >= {least}; got {value!r}")
-
-
-def _check_rng(rng) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
 
 
 def _covariance_norm(P: np.ndarray, norm: str) -> float:
@@ -88,11 +79,11 @@ class RandomHierarchy(Source):
     rules: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        _check_int(self.v, "v (symbols per level)", 2)
-        _check_int(self.m, "m (rules per symbol)", 1)
-        _check_int(self.s, "s (branching factor)", 2)
-        _check_int(self.L, "L (depth)", 1)
-        _check_int(self.seed, "seed", 0)
+        checks.integer("v (symbols per level)", self.v, 2)
+        checks.integer("m (rules per symbol)", self.m, 1)
+        checks.integer("s (branching factor)", self.s, 2)
+        checks.integer("L (depth)", self.L, 1)
+        checks.integer("seed", self.seed, 0)
         if self.v ** self.s > 2 ** 40:
             raise ValueError(f"v**s = {self.v}**{self.s} is too large to draw rules from (limit 2**40)")
         if self.v * self.m > self.v ** self.s:
@@ -165,8 +156,8 @@ class RandomHierarchy(Source):
     def sample_sentences(self, n_sentences: int, rng: np.random.Generator) -> np.ndarray:
         """``n_sentences`` independent sentences, (n_sentences, N) int64: a uniform root, then at
         each level every node picks one of its m rules uniformly."""
-        _check_int(n_sentences, "n_sentences", 1)
-        _check_rng(rng)
+        checks.integer("n_sentences", n_sentences, 1)
+        checks.rng("rng", rng)
         x = rng.integers(0, self.v, size=(n_sentences, 1))
         for level in range(self.L, 0, -1):
             r = rng.integers(0, self.m, size=x.shape)
@@ -177,14 +168,14 @@ class RandomHierarchy(Source):
         """``n`` tokens: independent sentences concatenated, starting at a sentence boundary (the
         first ceil(n/N) sentences of :meth:`sample_sentences`, flattened and cut to n)."""
         check_length(n)
-        _check_rng(rng)
+        checks.rng("rng", rng)
         k = -(-n // self.sentence_length)
         return self.sample_sentences(k, rng).reshape(-1)[:n]
 
     def all_sentences(self, max_count: int = 2 ** 22) -> np.ndarray:
         """Every sentence once, (n_sentences, N) int64, each of probability 1/n_sentences.
         Brute force for tiny grammars; refuses when there are more than ``max_count``."""
-        _check_int(max_count, "max_count", 1)
+        checks.integer("max_count", max_count, 1)
         if self.n_sentences > max_count:
             raise ValueError(f"{self.name} has {self.n_sentences} sentences, more than "
                              f"max_count={max_count}")
@@ -364,7 +355,7 @@ class RandomHierarchy(Source):
                 raise ValueError(f"window bound {name} must be an integer in [{lo}, {hi}]; got {x!r}")
         if a >= b:
             raise ValueError(f"window must be non-empty: need a < b; got a={a}, b={b}")
-        _check_int(max_states, "max_states", 1)
+        checks.integer("max_states", max_states, 1)
         states = np.arange(self.v, dtype=np.int64)[:, None]  # one row per configuration
         probs = np.full(self.v, 1.0 / self.v)
         # per axis: (level, node index); a node is "open" if it straddles the window edge
@@ -433,7 +424,7 @@ class RandomHierarchy(Source):
         H_sentence/N)."""
         N = self.sentence_length
         n_max = N - 1 if n_max is None else n_max
-        _check_int(n_max, "n_max", 0)
+        checks.integer("n_max", n_max, 0)
         if n_max > N - 1:
             raise ValueError(f"n_max must be <= N-1 = {N - 1}; got {n_max}")
         cache: dict[tuple[int, int], float] = {}
@@ -488,7 +479,7 @@ def predicted_scaling(v: int, m: int, s: int, L: int) -> RHMScaling:
       within the horizon is fast. For the RHM this gives α = ln(1/f) / (2 ln m).
     """
     for name, x, least in (("v", v, 2), ("m", m, 1), ("s", s, 2), ("L", L, 1)):
-        _check_int(x, name, least)
+        checks.integer(name, x, least)
     if m > v ** (s - 1):
         raise ValueError(f"m must be <= v**(s-1) = {v ** (s - 1)}; got m={m}")
     f = m / v ** (s - 1)

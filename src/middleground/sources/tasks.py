@@ -14,15 +14,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..base import checks
+
 
 # --- in-context learning of Markov chains ----------------------------------------------------------
+
+def _check_alpha(alpha) -> float:
+    try:
+        return checks.real("alpha", alpha, 0.0, low_open=True)
+    except ValueError:
+        raise ValueError(f"concentration alpha must be positive and finite; got {alpha!r}") from None
+
 
 def dirichlet_markov_segments(n_segments: int, length: int, k: int, alpha: float,
                               rng: np.random.Generator) -> np.ndarray:
     """Segments of ``length`` symbols, each from its own order-1 chain whose rows are drawn from
     a symmetric Dirichlet(α); the first symbol is uniform. Returns (n_segments, length)."""
-    if alpha <= 0:
-        raise ValueError(f"concentration alpha must be positive; got {alpha!r}")
+    checks.integer("n_segments", n_segments, 1)
+    checks.integer("length", length, 1)
+    checks.integer("k", k, 1)
+    _check_alpha(alpha)
+    checks.rng("rng", rng)
     P = rng.dirichlet(np.full(k, alpha), size=(n_segments, k))  # (n, from, to)
     cum = np.cumsum(P, axis=2)
     out = np.empty((n_segments, length), dtype=np.int64)
@@ -39,6 +51,12 @@ def bayes_position_loss(segments: np.ndarray, k: int, alpha: float) -> np.ndarra
     """Per-position loss (bits) of the Bayes-optimal in-context predictor, averaged over segments:
     P(next = j | current = i, past) = (n_ij + α) / (n_i + k α) with n the transitions seen so far.
     Position t predicts symbol t+1; returns (length - 1,)."""
+    k = checks.integer("k", k, 1)
+    segments = checks.symbols("segments", segments, k, ndim=2)
+    if segments.shape[0] < 1 or segments.shape[1] < 2:
+        raise ValueError(f"segments must have at least one row of at least 2 symbols; got shape "
+                         f"{segments.shape}")
+    alpha = _check_alpha(alpha)
     n, L = segments.shape
     counts = np.zeros((n, k, k))
     rows = np.arange(n)
@@ -72,8 +90,11 @@ class Quanta:
     seed: int = 0
 
     def __post_init__(self):
-        if self.n_tasks < 1 or self.k < 2 or self.segment < 3 or self.exponent < 0:
-            raise ValueError("need n_tasks >= 1, k >= 2, segment >= 3, exponent >= 0")
+        checks.integer("n_tasks", self.n_tasks, 1)
+        checks.integer("k", self.k, 2)
+        checks.real("exponent", self.exponent, 0.0)
+        checks.integer("segment", self.segment, 3)
+        checks.integer("seed", self.seed, 0)
 
     @property
     def vocab_size(self) -> int:
@@ -91,6 +112,8 @@ class Quanta:
 
     def sample(self, n_segments: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """``n_segments`` segments concatenated, and the task of each segment."""
+        checks.integer("n_segments", n_segments, 1)
+        checks.rng("rng", rng)
         tasks = rng.choice(self.n_tasks, size=n_segments, p=self.frequencies)
         perms = self.permutations
         seg = np.empty((n_segments, self.segment), dtype=np.int64)
