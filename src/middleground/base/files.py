@@ -9,7 +9,7 @@ each rename a whole file; the last wins. A reader sees the old file or the new o
 
 A process killed between creating its temporary file and renaming it (SIGKILL, a power cut)
 leaves that file behind. Its name says which process wrote it,
-``.<target>.<host>-<pid>.<random>.partial``, so :func:`remove_stale_partials` can delete exactly
+``.<target>.<host>-<pid>.<random>.partial`` (:func:`temporary_path` may add an extension), so :func:`remove_stale_partials` can delete exactly
 the ones whose writer is gone, and never a file another live process is still writing.
 """
 
@@ -61,6 +61,17 @@ def write_bytes(path: Path, payload: bytes) -> None:
     _fsync_folder(path.parent)
 
 
+def temporary_path(target: Path, extension: str = "") -> Path:
+    """A new, empty temporary file beside ``target``, for a writer that cannot use
+    :func:`write_bytes` (a tool writing the file itself): named like write_bytes's own, plus
+    ``extension`` (``.ipynb`` for papermill), so :func:`remove_stale_partials` knows its writer."""
+    target = Path(target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{_owner_tag()}.",
+                               suffix=PARTIAL_SUFFIX + extension)
+    os.close(fd)
+    return Path(tmp)
+
+
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
@@ -89,10 +100,11 @@ def remove_stale_partials(folder: Path) -> list[Path]:
         return []
     host = _owner_tag().rsplit("-", 1)[0]
     removed = []
-    for path in folder.glob(f".*{PARTIAL_SUFFIX}"):
-        # .<target>.<host>-<pid>.<random>.partial; the target itself may contain dots
-        parts = path.name[: -len(PARTIAL_SUFFIX)].split(".")
-        if len(parts) < 4:
+    for path in folder.glob(f".*{PARTIAL_SUFFIX}*"):
+        # .<target>.<host>-<pid>.<random>.partial[<extension>]; the target may contain dots
+        stem, _, extension = path.name.rpartition(PARTIAL_SUFFIX)
+        parts = stem.split(".")
+        if len(parts) < 4 or (extension and (not extension.startswith(".") or "." in extension[1:])):
             continue
         owner_host, _, pid = parts[-2].rpartition("-")
         if owner_host != host or not pid.isdigit() or _alive(int(pid)):

@@ -17,7 +17,9 @@ runner can reject a bad ``-p name value`` before a kernel even starts.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,8 @@ class Param:
         ok_type = isinstance(value, self.kind) and not (self.kind is int and isinstance(value, bool))
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value, ok_type = float(value), True
+        if ok_type and self.kind is float and not math.isfinite(value):
+            ok_type = False  # NaN slips through every comparison with the bounds
         if not ok_type:
             raise ParameterError(
                 f"parameter {name!r} must be {self.allowed()}; got {value!r} "
@@ -62,6 +66,35 @@ class Param:
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {value!r}")
         return value
+
+
+    def parse(self, name: str, text: str) -> Any:
+        """The value of ``text`` (from a command line) read as this parameter's type, then checked.
+
+        Read by the declared type, not guessed: YAML would read ``1e-3`` as a string and ``1:20``
+        as the base-60 number 80."""
+        value: Any = text
+        if self.kind is int:
+            if not _INT.fullmatch(text.strip()):
+                raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {text!r}, "
+                                     "not a whole number")
+            value = int(text.strip().replace("_", ""))
+        elif self.kind is float:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {text!r}, "
+                                     "not a number") from None
+        elif self.kind is bool:
+            lowered = text.strip().lower()
+            if lowered not in _BOOLS:
+                raise ParameterError(f"parameter {name!r} must be {self.allowed()}; got {text!r}")
+            value = _BOOLS[lowered]
+        return self.check(name, value)
+
+
+_INT = re.compile(r"[+-]?\d+(_\d+)*")
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 
 
 class ParameterError(ValueError):
@@ -298,7 +331,7 @@ def parameters(chapter: str) -> dict[str, Param]:
         ) from None
 
 
-def resolve(chapter: str, profile: str | None = None, **given: Any) -> ChapterConfig:
+def resolve(chapter: str, profile: str | None = None, /, **given: Any) -> ChapterConfig:
     """Fill a chapter's parameters from ``profile``, applying the non-``None`` ``given`` overrides.
 
     Raises :class:`ParameterError` that names the parameter and its allowed values for an unknown
@@ -315,6 +348,26 @@ def resolve(chapter: str, profile: str | None = None, **given: Any) -> ChapterCo
     overrides = {k: spec[k].check(k, v) for k, v in given.items() if v is not None}
     values = {k: overrides.get(k, getattr(p, profile)) for k, p in spec.items()}
     return ChapterConfig(chapter=chapter, profile=profile, values=values, overrides=overrides)
+
+
+def parse_overrides(chapter: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """``-p NAME VALUE`` pairs from a command line, each read by the type ``chapter`` declares for
+    it and checked (:meth:`Param.parse`); raises :class:`ParameterError` naming the parameter."""
+    spec = parameters(chapter)
+    names = [name for name, _ in pairs]
+    if "profile" in names:
+        raise ParameterError("'profile' is not a chapter parameter: choose it with --profile "
+                             f"({', '.join(PROFILES)})")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ParameterError(f"parameter(s) {', '.join(map(repr, twice))} given more than once")
+    unknown = sorted(set(names) - set(spec))
+    if unknown:
+        raise ParameterError(
+            f"unknown parameter(s) {', '.join(map(repr, unknown))} for chapter {chapter!r}; "
+            f"allowed: {', '.join(sorted(spec))}"
+        )
+    return {name: spec[name].parse(name, text) for name, text in pairs}
 
 
 def parameters_cell(chapter: str) -> str:

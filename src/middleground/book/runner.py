@@ -13,11 +13,14 @@ or package code has changed since it ran (each executed notebook records the SHA
 a stale page can never be published.
 
 Chapters are MyST Markdown notebooks; papermill only reads ``.ipynb``, so each is read with
-jupytext and executed in memory. Parameters are validated against :mod:`middleground.book.profiles`
-*before* a kernel starts. Executed notebooks are written to ``_build/papermill/<chapter>.ipynb``
-through a temporary file, so a failed or interrupted run never leaves a half-written notebook
-under that name. Each chapter's wall time is printed; a failure names the chapter and the cell,
-and the exit status is non-zero.
+jupytext and executed in memory. ``-p`` values are read by each parameter's declared type and
+validated against :mod:`middleground.book.profiles` for every selected chapter *before* the first
+kernel starts; so are the output locations. Executed notebooks are written to
+``_build/papermill/<chapter>.ipynb`` through a temporary file, so a failed or interrupted run
+(Ctrl-C or SIGTERM, which stop the kernel too) never leaves a half-written notebook under that
+name, and the temporary files of a killed run are removed by the next. Each chapter's wall time
+is printed; a failure names the chapter and the cell, and the exit status is non-zero (1 a
+failure, 2 bad input, 130 interrupted).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -34,9 +38,11 @@ from pathlib import Path
 import yaml
 
 from ..base.data import sha256_of
+from ..base.files import OutputPathError, check_output_file, check_output_folder, remove_stale_partials, \
+    temporary_path, write_text
 from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
 from .claims import CLAIMS_ENV
-from .profiles import PROFILES, ParameterError, resolve
+from .profiles import PROFILES, ParameterError, parse_overrides, resolve
 
 ROOT = PROJECT_ROOT
 
@@ -88,12 +94,6 @@ def is_notebook(path: Path) -> bool:
     return text.startswith("---") and "kernelspec:" in text[3:].split("\n---", 1)[0]
 
 
-def parse_value(text: str):
-    """``-p`` values are read as YAML scalars: 3 -> int, 0.5 -> float, true -> bool, else str."""
-    value = yaml.safe_load(text)
-    return text if isinstance(value, (dict, list)) or value is None else value
-
-
 def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path) -> float:
     import jupytext
     import papermill
@@ -103,9 +103,10 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
     resolve(chapter, profile, **overrides)  # fail fast, with the parameter named, before a kernel
     source_sha, code_sha = sha256_of(path), package_hash()  # what this execution ran from
     notebook = jupytext.read(path)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out_dir, "--out")
+    remove_stale_partials(out_dir)  # left by a killed run
     final = out_dir / f"{chapter}.ipynb"
-    partial = out_dir / f"{chapter}.partial.ipynb"
+    partial = temporary_path(final, ".ipynb")
     params = {"profile": profile, **overrides} if profile is not None else dict(overrides)
     t0 = time.perf_counter()
     try:
@@ -131,8 +132,8 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
         "source": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
         "source_sha256": source_sha, "package_sha256": code_sha,
         "profile": profile or "default", "overrides": overrides}
-    partial.write_text(json.dumps(executed, indent=1, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, final)
+    write_text(final, json.dumps(executed, indent=1, ensure_ascii=False))
+    partial.unlink()
     return time.perf_counter() - t0
 
 
@@ -223,7 +224,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--book and --render take the whole book: no chapter names and no -p overrides "
                      "(run single chapters without --book to override their parameters)")
     selected = [available[c] for c in args.chapters] or list(available.values())
-    overrides = {name: parse_value(value) for name, value in args.parameter}
+    try:  # every chapter's parameters and every output location, before the first kernel
+        overrides = {}
+        for path in selected:
+            overrides[path.stem] = parse_overrides(path.stem, args.parameter)
+            resolve(path.stem, args.profile, **overrides[path.stem])
+        check_output_folder(args.out, "--out")
+        if args.times is not None:
+            check_output_file(args.times, "--times")
+        if args.book or args.render:
+            check_output_folder(args.html_root / "_build", "--html-root")
+    except (ParameterError, OutputPathError) as e:
+        print(f"[middleground] FAILED {e}", file=sys.stderr, flush=True)
+        return 2
+    # SIGTERM (a CI timeout, `kill`) then stops the chapter like Ctrl-C: papermill shuts the kernel
+    # down and the temporary notebook is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     # Chapters record their claims beside the executed notebooks (the appendix lists them); a
     # whole-book run starts from an empty list, so no claim of an older build is shown.
     claims = Path(os.environ.setdefault(CLAIMS_ENV, str(args.out / "claims")))
@@ -237,17 +253,26 @@ def main(argv: list[str] | None = None) -> int:
     for path in selected:
         print(f"[middleground] {path.stem}: running (profile {args.profile or 'default'})", flush=True)
         try:
-            seconds = run_chapter(path, args.profile, overrides, args.out)
+            seconds = run_chapter(path, args.profile, overrides[path.stem], args.out)
         except (ChapterFailed, ParameterError) as e:
             print(f"[middleground] FAILED {e}", file=sys.stderr, flush=True)
             return 1
+        except KeyboardInterrupt:
+            print(f"[middleground] interrupted in chapter {path.stem!r}; its notebook was not written",
+                  file=sys.stderr, flush=True)
+            return 130
         total += seconds
         times[path.stem] = seconds
         print(f"[middleground] {path.stem}: {seconds:.1f} s", flush=True)
     print(f"[middleground] {len(selected)} chapter(s) in {total:.1f} s", flush=True)
     if args.times is not None:
-        write_times(args.times, args.profile, overrides, times)
+        merged = {k: v for chapter in overrides.values() for k, v in chapter.items()}
+        write_times(args.times, args.profile, merged, times)
     return _render_or_fail(args.out, args.html_root) if args.book else 0
+
+
+def _interrupt(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _render_or_fail(executed_dir: Path, html_root: Path) -> int:
