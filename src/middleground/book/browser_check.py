@@ -8,8 +8,15 @@ or ``canvas``; math elements and whether MathJax rendered them (``mjx-container`
 ``merror``); JavaScript errors (console errors and uncaught exceptions); and blocked or failed
 requests. The tests assert on this report; readers can run it on their own build.
 
-It needs Debian's ``chromium`` (or ``$MIDDLEGROUND_CHROMIUM``) and the ``playwright`` package,
-which drives that browser; Playwright's own browser download is never used.
+It needs Debian's ``chromium`` (or ``$MIDDLEGROUND_CHROMIUM``, which must then name an executable)
+and the ``playwright`` package, which drives that browser; Playwright's own browser download is
+never used.
+
+It cannot hang: the browser runs in a worker process of its own session, which reports each page
+as it starts and finishes it; a page that takes longer than ``page_timeout_s`` (a script that never
+returns blocks ``page.evaluate`` forever, and Playwright has no timeout for it) gets the worker and
+its browser killed and a :class:`BrowserCheckTimeout` naming the page. The command line prints one
+line and exits 2 for a missing build or browser, 1 for a timeout or a page with problems.
 """
 
 from __future__ import annotations
@@ -18,23 +25,42 @@ import functools
 import http.server
 import json
 import os
+import queue
 import shutil
+import signal
+import subprocess
 import sys
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ..base.paths import PROJECT_ROOT
 
+PAGE_TIMEOUT_S = 120  # the slowest page of the full book takes a few seconds
+
+
+class BrowserCheckError(RuntimeError):
+    """The check cannot run: no built pages, or no usable browser."""
+
+
+class BrowserCheckTimeout(RuntimeError):
+    """A page did not finish within the time allowed; the browser was killed."""
 
 
 def chromium_path() -> str:
-    for candidate in (os.environ.get("MIDDLEGROUND_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if candidate and Path(candidate).exists():
+    given = os.environ.get("MIDDLEGROUND_CHROMIUM")
+    if given:  # a setting that names nothing usable is an error, never silently passed over
+        if not (Path(given).is_file() and os.access(given, os.X_OK)):
+            raise BrowserCheckError(f"MIDDLEGROUND_CHROMIUM={given} is not an executable file; "
+                                    "point it at a Chromium or Chrome binary, or unset it")
+        return given
+    for candidate in (shutil.which("chromium"), shutil.which("chromium-browser"),
+                      shutil.which("google-chrome")):
+        if candidate:
             return candidate
-    raise FileNotFoundError(
+    raise BrowserCheckError(
         "no Chromium found: install Debian's `chromium` (apt-get install chromium) or set "
         "MIDDLEGROUND_CHROMIUM to a Chromium or Chrome binary"
     )
@@ -155,21 +181,94 @@ def _only_localhost(origin: str, report: PageReport):
     return route
 
 
-def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
-    from playwright.sync_api import sync_playwright
-
-    html_dir = Path(html_dir).resolve()
-    # Redirect stubs (Jupyter Book writes index.html as one) are followed by the browser to a page
-    # that is checked in its own right.
+def pages_of(html_dir: Path) -> list[str]:
+    """The pages of a built book, relative to it; :class:`BrowserCheckError` if there are none.
+    Redirect stubs (Jupyter Book writes index.html as one) are followed by the browser to a page
+    that is checked in its own right."""
+    html_dir = Path(html_dir)
+    if not html_dir.is_dir():
+        raise BrowserCheckError(f"no built book at {html_dir}: build it first (`make book`)")
     pages = sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
                    if "_static" not in p.parts and "_sources" not in p.parts
                    and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8", errors="replace")[:2000])
     if not pages:
-        raise FileNotFoundError(f"no HTML pages under {html_dir}; build the book first")
+        raise BrowserCheckError(f"no HTML pages under {html_dir}; build the book first (`make book`)")
+    return pages
+
+
+def check(html_dir: Path, settle_ms: int = 1500, page_timeout_s: float = PAGE_TIMEOUT_S) -> list[PageReport]:
+    """Check every page of ``html_dir`` in a worker process; see the module's docstring."""
+    html_dir = Path(html_dir).resolve()
+    pages_of(html_dir)
+    chromium = chromium_path()
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "middleground.book.browser_check", "--worker", str(html_dir),
+         str(int(settle_ms)), str(float(page_timeout_s))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "MIDDLEGROUND_CHROMIUM": chromium})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    reports, page = [], "(start-up)"
+    deadline = time.monotonic() + page_timeout_s
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise BrowserCheckTimeout(
+                    f"page {page} did not finish within {page_timeout_s:g} s (a script that never "
+                    "returns?); the browser was stopped") from None
+            if line is None:
+                break
+            message = json.loads(line)
+            if "start" in message:
+                page, deadline = message["start"], time.monotonic() + page_timeout_s
+            else:
+                reports.append(PageReport(**message["report"]))
+        if worker.wait() != 0:
+            raise BrowserCheckError(f"the browser worker failed (exit {worker.returncode}): "
+                                    f"{worker.stderr.read().strip()[-2000:]}")
+    finally:
+        if worker.poll() is None:
+            _kill_tree(worker.pid)
+            worker.wait()
+    return reports
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid``, its process group and every descendant: Playwright starts the browser in
+    a session of its own, which a group kill would miss (found through /proc, on Linux)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo += children.get(p, [])
+    for target in [("group", pid)] + [("process", p) for p in reversed(tree)]:
+        try:
+            (os.killpg if target[0] == "group" else os.kill)(target[1], signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _check_pages(html_dir: Path, settle_ms: int, page_timeout_s: float) -> None:
+    """The worker: every page in Chromium, one JSON line as each page starts and one with its report."""
+    from playwright.sync_api import sync_playwright
+
+    def say(message):
+        print(json.dumps(message), flush=True)
+
+    pages = pages_of(html_dir)
     axe = _axe_source()
     server = _serve(html_dir)
     origin = f"http://127.0.0.1:{server.server_address[1]}"
-    reports = []
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -179,7 +278,9 @@ def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
                       "--disable-quic"],
             )
             context = browser.new_context(service_workers="block")
+            context.set_default_timeout(1e3 * page_timeout_s)
             for rel in pages:
+                say({"start": rel})
                 report = PageReport(rel)
                 page = context.new_page()
 
@@ -199,11 +300,10 @@ def check(html_dir: Path, settle_ms: int = 1500) -> list[PageReport]:
                 page.add_script_tag(content=axe)
                 report.accessibility = page.evaluate(_AXE_RUN)
                 page.close()
-                reports.append(report)
+                say({"report": asdict(report)})
             browser.close()
     finally:
         server.shutdown()
-    return reports
 
 
 def problems(reports: list[PageReport]) -> list[str]:
@@ -229,8 +329,18 @@ def problems(reports: list[PageReport]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        _check_pages(Path(argv[1]), int(argv[2]), float(argv[3]))
+        return 0
     html_dir = Path(argv[0]) if argv else PROJECT_ROOT / "_build" / "html"
-    reports = check(html_dir)
+    try:
+        reports = check(html_dir)
+    except BrowserCheckError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except BrowserCheckTimeout as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     for r in reports:
         print(json.dumps(asdict(r)))
     issues = problems(reports)
