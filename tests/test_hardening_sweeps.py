@@ -115,17 +115,47 @@ def test_a_sweep_name_cannot_leave_the_cache(cache_root, tmp_path, name):
 
 
 def test_stale_temporary_files_are_removed_and_others_kept(cache_root):
-    from middleground.base import files
-
     folder = cache_root / "s"
     folder.mkdir(parents=True)
-    tag = files._owner_tag().rsplit("-", 1)[0]
-    dead = folder / f".abc.json.{tag}-{2**22 + 7}.zz9.partial"
+    dead = folder / ".abc.json.zz9.partial"
     unrelated = folder / "notes.txt"
     for p in (dead, unrelated):
         p.write_text("x")
     sweep.run("s", [{"x": 1}], lambda c: (), _one_cell)
     assert not dead.exists() and unrelated.exists()
+
+
+def sweep_stuck_in_a_write(root: str, marker: str) -> None:
+    """A sweep whose first cell write hangs after its temporary file is whole, before the rename."""
+    from middleground.base import files
+
+    def hang(*_args):
+        Path(marker).touch()
+        time.sleep(600)
+
+    files.os.replace = hang
+    sweep_process(root)
+
+
+def test_a_sweep_killed_in_a_cell_write_leaves_no_cell_and_its_temp_file_is_removed(tmp_path):
+    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", __name__)
+    root, marker = tmp_path / "cache", tmp_path / "in-rename"
+    p = ctx.Process(target=sweep_stuck_in_a_write, args=(str(root), str(marker)))
+    p.start()
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert marker.exists()
+    p.kill()
+    p.join()
+    folder = root / NAME
+    assert len(list(folder.glob(".*.partial"))) == 1 and not list(folder.glob("*.json"))
+    result = tmp_path / "result.json"
+    p = ctx.Process(target=sweep_process, args=(str(root), str(result)))
+    p.start()
+    p.join()
+    assert p.exitcode == 0 and not list(folder.glob(".*.partial"))
+    assert json.loads(result.read_text())["counts"]["executed"] == len(tiny_cells())
 
 
 # --- a sweep killed at random moments ----------------------------------------------------------------

@@ -61,8 +61,9 @@ def _tiny_dataset(monkeypatch, n=3000):
 # --- 1. concurrent writers ------------------------------------------------------------------------
 
 def test_concurrent_writers_of_one_file_never_crash_and_a_reader_never_sees_a_part(tmp_path):
-    """Before: a fixed ``<name>.partial`` temp name; concurrent writers crashed renaming each
-    other's temp file and a reader saw empty or invalid files."""
+    """The issue's first report (a fixed ``<name>.partial`` temp name: concurrent writers crashed
+    renaming each other's temp file, a reader saw empty files) was already fixed by unique temp
+    names before this work; this guards it, now that temp files are also locked and cleaned."""
     target = tmp_path / "result.json"
     files.write_json(target, {"writer": -1, "payload": []})
     errors, bad_reads = [], []
@@ -95,18 +96,54 @@ def test_concurrent_writers_of_one_file_never_crash_and_a_reader_never_sees_a_pa
     assert not list(tmp_path.glob("*.partial"))
 
 
+_HOLD_LOCK = """\
+import sys, time
+from middleground.base.locks import exclusive
+with exclusive(sys.argv[1], "out_dir"):
+    print("holding", flush=True)
+    time.sleep(120)
+"""
+
+
 def test_a_second_trainer_on_a_busy_out_dir_is_refused_at_once(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
     out = tmp_path / "run"
     out.mkdir()
-    with exclusive(out, "out_dir"):  # another trainer holds it
-        with pytest.raises(FolderBusy, match="out_dir .* is in use by process"):
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(out)], stdout=subprocess.PIPE,
+                              text=True)  # another trainer, as far as the lock can tell
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        with pytest.raises(FolderBusy, match=f"out_dir .* is in use by process {holder.pid} on"):
             fit(SMALL, TC, TOKENS[:5000], TOKENS[5000:], out_dir=out)
-        _tiny_dataset(monkeypatch)
+
+        def refuse():
+            raise AssertionError("the corpus was loaded although the out_dir is busy")
+
+        monkeypatch.setitem(train_mod.DATASETS, "shakespeare_char", refuse)
         code, err = _cli(TINY_CLI + ["--out_dir", str(out)], capsys)
-    assert code == 1 and "is in use by process" in _one_line_error(err)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == 1 and f"in use by process {holder.pid}" in _one_line_error(err)
     assert not (out / CHECKPOINT_NAME).exists()
     fit(SMALL, TC, TOKENS[:5000], TOKENS[5000:], out_dir=out)  # free again once the holder is gone
     assert (out / CHECKPOINT_NAME).is_file()
+
+
+def test_the_lock_is_reentrant_in_one_thread_and_refuses_another_thread(tmp_path):
+    with exclusive(tmp_path, "out_dir"):
+        with exclusive(tmp_path, "out_dir"):  # the command line holds it, then fit takes it again
+            pass
+        errors = []
+        t = threading.Thread(target=lambda: errors.append(
+            pytest.raises(FolderBusy, exclusive(tmp_path, "out_dir").__enter__)))
+        t.start()
+        t.join()
+        assert len(errors) == 1
+    with exclusive(tmp_path, "out_dir"):  # released by the outer block
+        pass
 
 
 # --- 4. resume with another configuration -----------------------------------------------------------
@@ -287,13 +324,43 @@ def test_numpy_scalars_are_accepted_and_stored_as_plain_numbers():
 # --- 12. temporary files of killed runs ------------------------------------------------------------
 
 def test_temporary_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path):
-    tag = files._owner_tag().rsplit("-", 1)[0]
-    dead_pid = 2**22 + 12345  # above Linux's default pid_max: no such process
-    dead = tmp_path / f".{CHECKPOINT_NAME}.{tag}-{dead_pid}.x1y2z3.partial"
-    live = tmp_path / f".{CHECKPOINT_NAME}.{tag}-{os.getpid()}.a1b2c3.partial"
-    other_host = tmp_path / f".{CHECKPOINT_NAME}.otherhost-{dead_pid}.q1w2e3.partial"
-    for p in (dead, live, other_host):
+    """Before: ``ckpt.pt.partial`` (38 MB) survived 3 of 8 kills, for good."""
+    stale = tmp_path / f".{CHECKPOINT_NAME}.x1y2z3.partial"        # a killed writer's
+    legacy = tmp_path / f"{CHECKPOINT_NAME}.partial"               # an older version's name
+    young = tmp_path / f".{CHECKPOINT_NAME}.q1w2e3.creating"       # being made right now
+    unrelated = tmp_path / "notes.partial"                         # not ours
+    for p in (stale, legacy, young, unrelated):
         p.write_bytes(b"x" * 100)
-    fit(SMALL, TC, TOKENS[:5000], TOKENS[5000:], out_dir=tmp_path)
-    assert not dead.exists() and live.exists() and other_host.exists()
+    with files.temporary_file(tmp_path / "other.json") as live:    # a live writer's, locked
+        fit(SMALL, TC, TOKENS[:5000], TOKENS[5000:], out_dir=tmp_path)
+        assert live.exists()
+    assert not stale.exists() and not legacy.exists()
+    assert young.exists() and unrelated.exists()
+    assert (tmp_path / CHECKPOINT_NAME).is_file()
 
+
+_HOLD = """\
+import sys, time
+from pathlib import Path
+from middleground.base import files
+with files.temporary_file(Path(sys.argv[1])) as tmp:
+    print(tmp, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_another_process_writing_keeps_its_file_until_it_dies(tmp_path):
+    """The cleaner judges by the lock, not by names or pids: a live writer in another process
+    (another container, another PID namespace alike) is never touched."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    writer = subprocess.Popen([sys.executable, "-c", _HOLD, str(tmp_path / "cell.json")],
+                              stdout=subprocess.PIPE, text=True)
+    tmp = Path(writer.stdout.readline().strip())
+    assert tmp.exists() and files.remove_stale_partials(tmp_path) == [] and tmp.exists()
+    writer.send_signal(signal.SIGKILL)
+    writer.wait()
+    assert files.remove_stale_partials(tmp_path) == [tmp] and not tmp.exists()

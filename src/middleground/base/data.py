@@ -26,12 +26,12 @@ import hashlib
 import http.client
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .files import remove_stale_partials, temporary_file
 from .paths import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / "data" / "manifest.json"
@@ -91,20 +91,19 @@ def sha256_of(path: Path) -> str:
 def _install_verified(corpus: Corpus, fill, target: Path, origin: str) -> Path:
     """Write via ``fill(tmp_path)`` into a temp file next to ``target``, verify, then rename."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
-        fill(tmp)
-        got = sha256_of(tmp)
-        if got != corpus.sha256:
-            raise DataError(
-                f"corpus {corpus.name!r} from {origin} fails its checksum: SHA-256 {got}, "
-                f"expected {corpus.sha256} (data/manifest.json). The file was discarded."
-            )
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    remove_stale_partials(target.parent)  # left by a fetch that was killed
+    with temporary_file(target) as tmp:
+        try:
+            fill(tmp)
+            got = sha256_of(tmp)
+            if got != corpus.sha256:
+                raise DataError(
+                    f"corpus {corpus.name!r} from {origin} fails its checksum: SHA-256 {got}, "
+                    f"expected {corpus.sha256} (data/manifest.json). The file was discarded."
+                )
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 

@@ -8,25 +8,41 @@ the folder is synced too, so the rename itself survives a power cut. Two writers
 each rename a whole file; the last wins. A reader sees the old file or the new one, never a part.
 
 A process killed between creating its temporary file and renaming it (SIGKILL, a power cut)
-leaves that file behind. Its name says which process wrote it,
-``.<target>.<host>-<pid>.<random>.partial`` (:func:`temporary_path` may add an extension), so :func:`remove_stale_partials` can delete exactly
-the ones whose writer is gone, and never a file another live process is still writing.
+leaves that file behind. To tell such a file from one still being written, a writer holds an
+exclusive ``flock`` on its temporary file for as long as it writes; the kernel drops the lock when
+the holder dies, however it dies. The file is locked *before* it gets its ``.partial`` name
+(it is created as ``.creating`` and renamed), so :func:`remove_stale_partials` removes exactly the
+``.partial`` files it can lock: their writers are gone. This holds across processes, containers
+and PID namespaces sharing a folder, with no reliance on host names or process ids. (Where
+``fcntl`` is missing, as on Windows, nothing is locked and nothing is cleaned.)
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 PARTIAL_SUFFIX = ".partial"
+CREATING_SUFFIX = ".creating"
+# A ".creating" file is locked microseconds after it is made; one this old, and unlocked, was left
+# by a writer killed in between.
+CREATING_GRACE_S = 60.0
+# Temporary names of earlier versions of this project (no lock was taken then).
+LEGACY_NAMES = ("ckpt.pt.partial",)
+LEGACY_SUFFIXES = (".partial.ipynb",)
 
 
-def _owner_tag() -> str:
-    host = socket.gethostname().replace(".", "_").replace("-", "_") or "host"
-    return f"{host}-{os.getpid()}"
+class WriteError(OSError):
+    """A result file that could not be written (full disk, permissions...); names the file."""
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -42,34 +58,55 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _new_temporary(target: Path, extension: str = "") -> tuple[int, Path]:
+    """A new temporary file beside ``target``, open (the descriptor is returned) and locked."""
+    fd, creating = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=CREATING_SUFFIX)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        path = Path(creating[: -len(CREATING_SUFFIX)] + PARTIAL_SUFFIX + extension)
+        os.rename(creating, path)
+    except BaseException:
+        os.close(fd)
+        Path(creating).unlink(missing_ok=True)
+        raise
+    return fd, path
+
+
 def write_bytes(path: Path, payload: bytes) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_owner_tag()}.",
-                               suffix=PARTIAL_SUFFIX)
     try:
-        with os.fdopen(fd, "wb") as f:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _new_temporary(path)
+    except OSError as e:
+        raise WriteError(e.errno, e.strerror or str(e), str(path)) from e
+    try:
+        with os.fdopen(fd, "wb") as f:  # closing it, after the rename, drops the lock
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            os.replace(tmp, path)
     except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError) and e.filename is None:  # say which file could not be written
-            raise OSError(e.errno, e.strerror or str(e), str(path)) from e
+        tmp.unlink(missing_ok=True)
+        if isinstance(e, OSError):  # say which file could not be written
+            raise WriteError(e.errno, e.strerror or str(e), str(path)) from e
         raise
     _fsync_folder(path.parent)
 
 
-def temporary_path(target: Path, extension: str = "") -> Path:
-    """A new, empty temporary file beside ``target``, for a writer that cannot use
-    :func:`write_bytes` (a tool writing the file itself): named like write_bytes's own, plus
-    ``extension`` (``.ipynb`` for papermill), so :func:`remove_stale_partials` knows its writer."""
+@contextmanager
+def temporary_file(target: Path, extension: str = ""):
+    """A locked temporary file beside ``target`` for a tool that writes the file itself
+    (papermill): yields its path, holds the lock until the block ends, never deletes it (the
+    caller renames or removes it). ``extension`` is appended (``.ipynb`` for papermill)."""
     target = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{_owner_tag()}.",
-                               suffix=PARTIAL_SUFFIX + extension)
-    os.close(fd)
-    return Path(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, path = _new_temporary(target, extension)
+    try:
+        yield path
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -80,37 +117,42 @@ def write_json(path: Path, payload, indent: int | None = 2) -> None:
     write_text(path, json.dumps(payload, indent=indent) + "\n")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, owned by someone else
-        return True
-    return True
+def _is_temporary(name: str) -> bool:
+    return ((name.startswith(".") and (name.endswith(PARTIAL_SUFFIX) or f"{PARTIAL_SUFFIX}." in name
+                                       or name.endswith(CREATING_SUFFIX)))
+            or name in LEGACY_NAMES or name.endswith(LEGACY_SUFFIXES))
 
 
 def remove_stale_partials(folder: Path) -> list[Path]:
-    """Delete the temporary files in ``folder`` left by writers on this host that no longer run.
-
-    Files of live writers, of other hosts (a shared file system) and anything not named by
-    :func:`write_bytes` are left alone. Returns the paths removed."""
+    """Delete the temporary files in ``folder`` whose writers are gone: those this process can
+    lock (a live writer holds its lock). Returns the paths removed. Files that are not temporary
+    files of this project are never touched."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if fcntl is None or not folder.is_dir():
         return []
-    host = _owner_tag().rsplit("-", 1)[0]
     removed = []
-    for path in folder.glob(f".*{PARTIAL_SUFFIX}*"):
-        # .<target>.<host>-<pid>.<random>.partial[<extension>]; the target may contain dots
-        stem, _, extension = path.name.rpartition(PARTIAL_SUFFIX)
-        parts = stem.split(".")
-        if len(parts) < 4 or (extension and (not extension.startswith(".") or "." in extension[1:])):
+    for path in folder.iterdir():
+        if not _is_temporary(path.name):
             continue
-        owner_host, _, pid = parts[-2].rpartition("-")
-        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+        try:
+            if not path.is_file() or path.is_symlink():
+                continue
+            if (path.name.endswith(CREATING_SUFFIX)
+                    and time.time() - path.stat().st_mtime < CREATING_GRACE_S):
+                continue
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:  # gone meanwhile, or unreadable: not ours to judge
             continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # locked: its writer is alive
+            os.close(fd)
+            continue
+        try:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -149,7 +191,6 @@ def check_output_file(path: Path, what: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputPathError(f"{what} {path} is a folder; give a file name, e.g. {path / 'run.json'}")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputPathError(f"{what} {path} exists and is not writable; choose another {what}")
+    # (an existing read-only file is fine: the atomic write replaces it, it does not write into it)
     check_output_folder(path.parent, f"the folder of {what}")
     return path

@@ -7,6 +7,11 @@ holder exits, however it exits (SIGKILL and crashes included), so a stale lock c
 next run. The file itself stays (removing it would race with the next holder); it holds the
 holder's host and pid, for the message.
 
+The lock is re-entrant within one thread: the command line takes it as soon as its arguments are
+checked (so a second trainer stops before loading anything) and the training function it calls
+takes it again without blocking itself. Another thread of the same process is refused like any
+other holder.
+
 What it does not do: lock across machines on network file systems whose ``flock`` is local only
 (some NFS setups). It is POSIX only; where ``fcntl`` is missing, the lock is not taken.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +30,8 @@ except ImportError:  # Windows: no advisory locks here
     fcntl = None
 
 LOCK_NAME = ".lock"
+_held: dict[str, int] = {}  # folder -> the thread of this process that holds its lock
+_held_guard = threading.Lock()
 
 
 class FolderBusy(RuntimeError):
@@ -36,6 +44,12 @@ def exclusive(folder: Path, what: str = "folder"):
     :class:`FolderBusy` at once, naming the holder, if another process holds it."""
     folder = Path(folder)
     path = folder / LOCK_NAME
+    key, me = os.path.realpath(folder), threading.get_ident()
+    with _held_guard:
+        reentered = _held.get(key) == me
+    if reentered:  # this thread holds it already (an outer block releases it)
+        yield path
+        return
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if fcntl is not None:
@@ -47,6 +61,12 @@ def exclusive(folder: Path, what: str = "folder"):
                                  f"or choose another {what}") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
-        yield path
+        with _held_guard:
+            _held[key] = me
+        try:
+            yield path
+        finally:
+            with _held_guard:
+                del _held[key]
     finally:
         os.close(fd)  # closing the descriptor releases the lock

@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,6 +48,10 @@ class BrowserCheckError(RuntimeError):
 
 class BrowserCheckTimeout(RuntimeError):
     """A page did not finish within the time allowed; the browser was killed."""
+
+
+class BrowserCheckFailed(RuntimeError):
+    """The browser worker stopped with an error."""
 
 
 def chromium_path() -> str:
@@ -201,10 +206,11 @@ def check(html_dir: Path, settle_ms: int = 1500, page_timeout_s: float = PAGE_TI
     html_dir = Path(html_dir).resolve()
     pages_of(html_dir)
     chromium = chromium_path()
+    log = tempfile.TemporaryFile(mode="w+")  # the worker's stderr: a file never fills up and blocks it
     worker = subprocess.Popen(
         [sys.executable, "-m", "middleground.book.browser_check", "--worker", str(html_dir),
          str(int(settle_ms)), str(float(page_timeout_s))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
         env={**os.environ, "MIDDLEGROUND_CHROMIUM": chromium})
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
@@ -221,24 +227,33 @@ def check(html_dir: Path, settle_ms: int = 1500, page_timeout_s: float = PAGE_TI
                     "returns?); the browser was stopped") from None
             if line is None:
                 break
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:  # something else printed on stdout: not a report
+                continue
             if "start" in message:
                 page, deadline = message["start"], time.monotonic() + page_timeout_s
-            else:
+            elif "report" in message:
                 reports.append(PageReport(**message["report"]))
         if worker.wait() != 0:
-            raise BrowserCheckError(f"the browser worker failed (exit {worker.returncode}): "
-                                    f"{worker.stderr.read().strip()[-2000:]}")
+            log.seek(0)
+            raise BrowserCheckFailed(f"the browser worker failed on page {page} (exit "
+                                     f"{worker.returncode}): {log.read().strip()[-2000:]}")
     finally:
         if worker.poll() is None:
-            _kill_tree(worker.pid)
+            _kill_tree(worker)
             worker.wait()
+        log.close()
     return reports
 
 
-def _kill_tree(pid: int) -> None:
-    """SIGKILL ``pid``, its process group and every descendant: Playwright starts the browser in
-    a session of its own, which a group kill would miss (found through /proc, on Linux)."""
+def _kill_tree(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker, its process group and every descendant: Playwright starts the browser
+    in a session of its own, which a group kill would miss. Descendants are found through /proc
+    (Linux); elsewhere the group (POSIX) or the worker alone is killed."""
+    if not hasattr(os, "killpg"):
+        worker.kill()
+        return
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -246,14 +261,18 @@ def _kill_tree(pid: int) -> None:
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [pid]
+    tree, todo = [], [worker.pid]
     while todo:
         p = todo.pop()
         tree.append(p)
         todo += children.get(p, [])
-    for target in [("group", pid)] + [("process", p) for p in reversed(tree)]:
+    try:
+        os.killpg(worker.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for p in reversed(tree):
         try:
-            (os.killpg if target[0] == "group" else os.kill)(target[1], signal.SIGKILL)
+            os.kill(p, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 
@@ -338,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrowserCheckError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    except BrowserCheckTimeout as e:
+    except (BrowserCheckTimeout, BrowserCheckFailed) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     for r in reports:

@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +40,7 @@ import yaml
 
 from ..base.data import sha256_of
 from ..base.files import OutputPathError, check_output_file, check_output_folder, remove_stale_partials, \
-    temporary_path, write_text
+    temporary_file, write_text
 from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
 from .claims import CLAIMS_ENV
 from .profiles import PROFILES, ParameterError, parse_overrides, resolve
@@ -106,34 +107,36 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
     check_output_folder(out_dir, "--out")
     remove_stale_partials(out_dir)  # left by a killed run
     final = out_dir / f"{chapter}.ipynb"
-    partial = temporary_path(final, ".ipynb")
     params = {"profile": profile, **overrides} if profile is not None else dict(overrides)
     t0 = time.perf_counter()
-    try:
-        papermill.execute_notebook(
-            notebook, str(partial), parameters=params, kernel_name="python3",
-            cwd=str(path.parent), progress_bar=False, log_output=False,
-        )
-    except PapermillExecutionError as e:
-        failed = out_dir / f"{chapter}.failed.ipynb"
-        if partial.exists():
-            os.replace(partial, failed)
-        first = (e.source or "").strip().splitlines()[:1]
-        raise ChapterFailed(
-            f"chapter {chapter!r} ({path}) failed in cell {e.cell_index} "
-            f"[{first[0] if first else ''}...]: {e.ename}: {e.evalue}\n"
-            f"  executed notebook kept at {failed}"
-        ) from None
-    except BaseException:  # interrupted or broken kernel: leave nothing half-written
-        partial.unlink(missing_ok=True)
-        raise
-    executed = json.loads(partial.read_text(encoding="utf-8"))
-    executed["metadata"]["middleground"] = {
-        "source": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-        "source_sha256": source_sha, "package_sha256": code_sha,
-        "profile": profile or "default", "overrides": overrides}
-    write_text(final, json.dumps(executed, indent=1, ensure_ascii=False))
-    partial.unlink()
+    with temporary_file(final, ".ipynb") as partial:  # locked while papermill writes it
+        try:
+            papermill.execute_notebook(
+                notebook, str(partial), parameters=params, kernel_name="python3",
+                cwd=str(path.parent), progress_bar=False, log_output=False,
+            )
+        except PapermillExecutionError as e:
+            failed = out_dir / f"{chapter}.failed.ipynb"
+            if partial.exists():
+                os.replace(partial, failed)
+            first = (e.source or "").strip().splitlines()[:1]
+            raise ChapterFailed(
+                f"chapter {chapter!r} ({path}) failed in cell {e.cell_index} "
+                f"[{first[0] if first else ''}...]: {e.ename}: {e.evalue}\n"
+                f"  executed notebook kept at {failed}"
+            ) from None
+        except BaseException:  # interrupted or broken kernel: leave nothing half-written
+            partial.unlink(missing_ok=True)
+            raise
+        executed = json.loads(partial.read_text(encoding="utf-8"))
+        executed["metadata"]["middleground"] = {
+            "source": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+            "source_sha256": source_sha, "package_sha256": code_sha,
+            "profile": profile or "default", "overrides": overrides}
+        try:
+            write_text(final, json.dumps(executed, indent=1, ensure_ascii=False))
+        finally:
+            partial.unlink(missing_ok=True)
     return time.perf_counter() - t0
 
 
@@ -237,9 +240,23 @@ def main(argv: list[str] | None = None) -> int:
     except (ParameterError, OutputPathError) as e:
         print(f"[middleground] FAILED {e}", file=sys.stderr, flush=True)
         return 2
-    # SIGTERM (a CI timeout, `kill`) then stops the chapter like Ctrl-C: papermill shuts the kernel
-    # down and the temporary notebook is removed.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM (a CI timeout, `kill`) stops the run like Ctrl-C: papermill shuts the kernel down
+    # and the temporary notebook is removed. Only the main thread may set a handler; the old one
+    # is put back when the run ends.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _execute(args, selected, overrides)
+    except KeyboardInterrupt:
+        print("[middleground] interrupted", file=sys.stderr, flush=True)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _execute(args, selected: list[Path], overrides: dict[str, dict]) -> int:
     # Chapters record their claims beside the executed notebooks (the appendix lists them); a
     # whole-book run starts from an empty list, so no claim of an older build is shown.
     claims = Path(os.environ.setdefault(CLAIMS_ENV, str(args.out / "claims")))

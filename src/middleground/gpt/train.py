@@ -47,8 +47,8 @@ import numpy as np
 import torch
 
 from ..base.data import DataError
-from ..base.files import OutputPathError, check_output_file, check_output_folder, remove_stale_partials, \
-    write_bytes, write_json
+from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
+    remove_stale_partials, write_bytes, write_json
 from ..base.locks import FolderBusy, exclusive
 from .core import EVAL_SEED, TrainConfig, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch, step
 from .device import Device, pick
@@ -74,6 +74,10 @@ def split_loss(model: torch.nn.Module, tokens, block_size: int, device: Device,
     x = t[: n * block_size].view(n, block_size)
     y = t[1: n * block_size + 1].view(n, block_size)
     return evaluate(model, (x, y), device, chunk)
+
+
+class BadInput(ValueError):
+    """Input the command line can only refuse (found after its arguments were parsed)."""
 
 
 class CheckpointError(RuntimeError):
@@ -306,8 +310,13 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not the usage text of thirty flags
+        self.exit(2, f"error: {message} (--help lists the flags)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m middleground.gpt.train",
         description="Train a character-level GPT (nanoGPT-compatible flag names). "
                     "Losses are in nats per character.")
@@ -363,17 +372,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OutputPathError) as e:
         parser.error(str(e))
     try:
-        return _run(args, tc, model_cfg, device)
-    except (CheckpointError, ValueError) as e:  # input that does not fit: the checkpoint, the data
+        with contextlib.ExitStack() as held:
+            if args.out_dir is not None:  # a second trainer stops here, before loading anything
+                held.enter_context(exclusive(args.out_dir, "--out_dir"))
+            return _run(args, tc, model_cfg, device)
+    except (CheckpointError, BadInput) as e:  # input that does not fit: the checkpoint, the data
         return _fail(e, 2)
-    except (FolderBusy, DataError, FloatingPointError, OSError) as e:
+    except (FolderBusy, DataError, FloatingPointError, WriteError) as e:
         return _fail(e, 1)
 
 
 def _fail(error: BaseException, status: int) -> int:
     text = " ".join(str(error).split()) if isinstance(error, DataError) else str(error)
-    if isinstance(error, OSError) and error.filename:
-        text = f"could not write {error.filename}: {error.strerror or error}"
+    if isinstance(error, WriteError):
+        text = f"could not write {error.filename}: {error.strerror}"
     print(f"error: {text}", file=sys.stderr)
     return status
 
@@ -383,7 +395,7 @@ def _run(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device) -> int:
     model_cfg = replace(model_cfg, vocab_size=len(vocab))
     for name, split in (("train", train), ("val", val)):
         if len(split) < model_cfg.block_size + 1:
-            raise ValueError(f"--block_size {model_cfg.block_size} is too long for the {name} split of "
+            raise BadInput(f"--block_size {model_cfg.block_size} is too long for the {name} split of "
                              f"{args.dataset} ({len(split):,} symbols); use at most {len(split) - 1}")
     peak = matmul_peak(device.torch, device.autocast_dtype or torch.float32)
     probe = GPT(model_cfg)

@@ -25,6 +25,7 @@ from ..base.bits import entropy_bits
 
 # Most bytes the (positions × (order + 1)) table of words may take when the codes of
 # :meth:`NgramSurrogate.fit` would overflow 64 bits and the words are sorted as rows instead.
+# Sorting copies it, so the peak memory is about three times this.
 MAX_WORD_TABLE_BYTES = 2**30
 
 
