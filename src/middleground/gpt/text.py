@@ -45,7 +45,9 @@ class CharVocab:
 
     def decode(self, ids) -> str:
         """The text of ``ids``: a 1-d sequence of integer ids in ``[0, len(self))`` (a list, numpy
-        array or CPU tensor); a negative id is an error here, never an index from the end."""
+        array or tensor on any device); a negative id is an error here, never an index from the end."""
+        if hasattr(ids, "detach") and hasattr(ids, "cpu"):  # a torch tensor, on a GPU perhaps
+            ids = ids.detach().cpu().numpy()
         ids = checks.symbols("ids", ids, len(self.chars))
         return "".join(self.chars[i] for i in ids.tolist())
 
