@@ -12,47 +12,21 @@ import signal
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 import forkserver
-from middleground.gpt.model import GPTConfig
-from middleground.gpt.train import TrainConfig, fit
-from middleground.sources.processes import IID
+import tiny_sweep
 from middleground.sweeps import cache as sweep
+from tiny_sweep import NAME, tiny_cells
 
 N_KILLS = 10
-NAME = "faults"
-
-
-def tiny_cells(n_groups=8, per_group=2):
-    return [{"width": 8 * (1 + g), "seed": s} for g in range(n_groups) for s in range(per_group)]
-
-
-def by_width(cell):
-    return (cell["width"],)
-
-
-def train_tiny(cells):
-    """One group: a tiny GPT per cell on its own iid data, its history as the result."""
-    torch.set_num_threads(1)
-    out = []
-    for c in cells:
-        tokens = IID.uniform(6).sample(3000, np.random.default_rng(c["seed"]))
-        cfg = GPTConfig(vocab_size=6, block_size=8, n_layer=1, n_head=2, n_embd=c["width"])
-        tc = TrainConfig(max_iters=40, batch_size=8, eval_interval=10, eval_iters=2, warmup_iters=2,
-                         seed=c["seed"])
-        out.append(fit(cfg, tc, tokens[:2500], tokens[2500:]).history)
-    return out
 
 
 def sweep_process(root: str, result: str | None = None) -> None:
-    """A sweep as its own process: every cell of :func:`tiny_cells` into the cache at ``root``."""
-    import os
-
-    os.environ["MIDDLEGROUND_SWEEP_CACHE"] = root
-    results, counts = sweep.run(NAME, tiny_cells(), by_width, train_tiny)
+    """A sweep as its own process: every cell of :func:`tiny_sweep.tiny_cells` into ``root``."""
+    torch.set_num_threads(1)
+    results, counts = tiny_sweep.run_sweep(root)
     if result is not None:
         Path(result).write_text(json.dumps({"results": results, "counts": counts}))
 
@@ -138,7 +112,7 @@ def sweep_stuck_in_a_write(root: str, marker: str) -> None:
 
 
 def test_a_sweep_killed_in_a_cell_write_leaves_no_cell_and_its_temp_file_is_removed(tmp_path):
-    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", __name__)
+    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", "tiny_sweep", __name__)
     root, marker = tmp_path / "cache", tmp_path / "in-rename"
     p = ctx.Process(target=sweep_stuck_in_a_write, args=(str(root), str(marker)))
     p.start()
@@ -161,7 +135,7 @@ def test_a_sweep_killed_in_a_cell_write_leaves_no_cell_and_its_temp_file_is_remo
 # --- a sweep killed at random moments ----------------------------------------------------------------
 
 def test_a_sweep_killed_at_random_moments_leaves_whole_cells_and_finishes_the_same(tmp_path):
-    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", __name__)
+    ctx = forkserver.context("middleground.sweeps.cache", "middleground.gpt.train", "tiny_sweep", __name__)
     reference = tmp_path / "reference.json"
     t0 = time.monotonic()
     p = ctx.Process(target=sweep_process, args=(str(tmp_path / "whole"), str(reference)))
@@ -172,7 +146,7 @@ def test_a_sweep_killed_at_random_moments_leaves_whole_cells_and_finishes_the_sa
     root = tmp_path / "killed"
     folder = root / NAME
     rng = random.Random(3)
-    version = sweep.code_version(Path(__file__))
+    version = sweep.code_version(tiny_sweep.trainer_file())
     by_key = {sweep.cell_key(c, version): c for c in tiny_cells()}
     whole_counts, partials_seen = [], 0
     for _ in range(N_KILLS):

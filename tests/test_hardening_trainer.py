@@ -241,14 +241,14 @@ def test_a_context_longer_than_the_data_is_refused_with_the_limit(monkeypatch, c
 def test_divergence_says_clipping_is_on_and_which_checkpoint_is_good(tmp_path, monkeypatch, capsys):
     """Before: "lower learning_rate or enable grad_clip" although clipping was on, as a traceback."""
     _tiny_dataset(monkeypatch)
-    real_step, calls = train_mod.step, []
+    real_step, calls = train_mod.accumulate, []
 
     def diverging(*args, **kwargs):
         calls.append(1)
         loss = real_step(*args, **kwargs)
         return loss if len(calls) < 3 else loss * float("nan")
 
-    monkeypatch.setattr(train_mod, "step", diverging)
+    monkeypatch.setattr(train_mod, "accumulate", diverging)
     code, err = _cli(TINY_CLI + ["--out_dir", str(tmp_path)], capsys)
     line = _one_line_error(err)
     assert code == 1 and "training loss became nan at iteration 2" in line

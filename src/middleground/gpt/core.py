@@ -17,6 +17,7 @@ numpy-against-torch comparison all use these. A model here is any module whose f
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 
@@ -58,9 +59,13 @@ class TrainConfig:
     eval_iters: int = 200
     seed: int = 1337
     compile: bool = False
+    # A step trains on batch_size x gradient_accumulation_steps windows, in micro-batches of
+    # batch_size (shared out among torchrun's processes: see middleground.gpt.distributed).
+    gradient_accumulation_steps: int = 1
 
     def __post_init__(self):
-        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters"):
+        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters",
+                     "gradient_accumulation_steps"):
             value = getattr(self, name)
             if not _is_int(value) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
@@ -98,7 +103,8 @@ class TrainConfig:
         if not isinstance(self.compile, bool):
             raise ValueError(f"compile must be True or False; got {self.compile!r}")
         # numpy integers become plain ints, so the config is JSON data
-        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters", "warmup_iters", "seed"):
+        for name in ("max_iters", "batch_size", "eval_interval", "eval_iters", "warmup_iters", "seed",
+                     "gradient_accumulation_steps"):
             object.__setattr__(self, name, int(getattr(self, name)))
         if self.lr_decay_iters is not None:
             object.__setattr__(self, "lr_decay_iters", int(self.lr_decay_iters))
@@ -174,16 +180,30 @@ def step(model, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor, lr
 
     The loss differentiated is the sum of the model's losses, so with an ensemble each member's
     gradient is the gradient of its own loss. ``clip(model)`` rescales the gradients, if given."""
+    return accumulate(model, opt, [(x, y)], lr, device, clip)
+
+
+def accumulate(model, opt: torch.optim.Optimizer, micro_batches, lr: float, device: Device,
+               clip=None) -> torch.Tensor:
+    """One optimisation step on the gradients of several micro-batches ``[(x, y), ...]`` of equal
+    size (nanoGPT's gradient accumulation): each loss is divided by their number, so the step is
+    the one the whole batch would give. A DDP model synchronises gradients on the last one only.
+    Returns the mean loss (detached)."""
     for group in opt.param_groups:
         group["lr"] = lr
-    with device.autocast():
-        _, loss = model(x.to(device.torch), y.to(device.torch))
     opt.zero_grad(set_to_none=True)
-    loss.sum().backward()
+    n, losses = len(micro_batches), []
+    for i, (x, y) in enumerate(micro_batches):
+        quiet = model.no_sync() if hasattr(model, "no_sync") and i < n - 1 else contextlib.nullcontext()
+        with quiet:
+            with device.autocast():
+                _, loss = model(x.to(device.torch), y.to(device.torch))
+            (loss.sum() / n if n > 1 else loss.sum()).backward()
+        losses.append(loss.detach())
     if clip is not None:
         clip(model)
     opt.step()
-    return loss.detach()
+    return losses[0] if n == 1 else torch.stack(losses).mean(0)
 
 
 @torch.no_grad()

@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import EVAL_SEED, TrainConfig, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch, step
+from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch
 from .device import Device, pick
 from .model import GPT, GPTConfig
 
@@ -195,10 +195,12 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     history: list[dict] = []
     record(0)
     start = time.perf_counter()
+    n_micro, size = tc.gradient_accumulation_steps, tc.batch_size
     for it in range(tc.max_iters):
-        batches = [random_batch(t, cfg.block_size, tc.batch_size, g, stride) for t, g in zip(train_t, gens)]
+        batches = [random_batch(t, cfg.block_size, size * n_micro, g, stride) for t, g in zip(train_t, gens)]
         x, y = torch.stack([b[0] for b in batches]), torch.stack([b[1] for b in batches])
-        step(model, opt, x, y, lr_at(it, tc), device, clip)
+        micro = [(x[:, i * size:(i + 1) * size], y[:, i * size:(i + 1) * size]) for i in range(n_micro)]
+        accumulate(model, opt, micro, lr_at(it, tc), device, clip)
         if it + 1 in steps:
             record(it + 1)
     seconds = time.perf_counter() - start

@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import io
 import math
+import os
 import statistics
 import sys
 import time
@@ -50,7 +51,10 @@ from ..base.data import DataError
 from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
     remove_stale_partials, write_bytes, write_json
 from ..base.locks import FolderBusy, exclusive
-from .core import EVAL_SEED, TrainConfig, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch, step
+from . import distributed
+from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, \
+    random_batch
+from .distributed import World
 from .device import Device, pick
 from .flops import flops_per_token, matmul_peak
 from .model import GPT, GPTConfig
@@ -165,7 +169,8 @@ class Run:
         steady = self.iter_seconds[min(10, len(self.iter_seconds) // 5):]
         if steady:
             sec = statistics.median(steady)
-            tokens = self.train_cfg.batch_size * self.model_cfg.block_size
+            tc = self.train_cfg
+            tokens = tc.batch_size * tc.gradient_accumulation_steps * self.model_cfg.block_size
             out.update(ms_per_iter=1e3 * sec, tokens_per_s=tokens / sec)
             if peak_flops:
                 out.update(peak_flops=peak_flops, mfu=fpt * tokens / sec / peak_flops)
@@ -190,23 +195,38 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         raise ValueError("resume needs out_dir, the folder holding the checkpoint")
     tokens = {name: as_tokens(t, model_cfg.vocab_size, model_cfg.block_size, name)
               for name, t in (("train", train_tokens), ("val", val_tokens))}
-    with contextlib.ExitStack() as held:
-        if out_dir is not None:
-            out_dir = check_output_folder(out_dir, "out_dir")
-            held.enter_context(exclusive(out_dir, "out_dir"))
-            remove_stale_partials(out_dir)  # left by a killed run; ours start after the lock
-        return _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after,
-                      progress, on_eval)
+    world = distributed.join(device.type)  # a world of one unless torchrun started this process
+    try:
+        distributed.check_divisible(tc.gradient_accumulation_steps, world)
+        if world.size > 1 and device.type == "cuda":
+            torch.cuda.set_device(world.local_rank)
+        if world.size > 1 and device.type == "cpu" and not os.environ.get("OMP_NUM_THREADS"):
+            # processes sharing a node's cores each take their share (torchrun sets
+            # OMP_NUM_THREADS=1 itself; other launchers may not), never all of them each
+            torch.set_num_threads(distributed.threads_per_process())
+        with contextlib.ExitStack() as held:
+            if out_dir is not None and world.main:  # only rank 0 writes
+                out_dir = check_output_folder(out_dir, "out_dir")
+                held.enter_context(exclusive(out_dir, "out_dir"))
+                remove_stale_partials(out_dir)  # left by a killed run; ours start after the lock
+            return _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after,
+                          progress and world.main, on_eval if world.main else None, world)
+    finally:
+        distributed.leave(world)
 
 
 def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after, progress,
-           on_eval) -> Run:
-    evals = {name: fixed_batches(t, model_cfg.block_size, tc.batch_size, tc.eval_iters, EVAL_SEED[name])
+           on_eval, world: World) -> Run:
+    # evaluation batches of a whole step's windows, whatever the micro-batches or processes
+    step_windows = tc.batch_size * tc.gradient_accumulation_steps
+    evals = {name: fixed_batches(t, model_cfg.block_size, step_windows, tc.eval_iters, EVAL_SEED[name])
              for name, t in tokens.items()}
 
     torch.manual_seed(tc.seed)
-    gen = torch.Generator().manual_seed(tc.seed)
+    gen = torch.Generator().manual_seed(tc.seed)  # the same on every rank: they draw the same windows
     model = GPT(model_cfg).to(device.torch)
+    if world.rank > 0:  # dropout masks of its own; rank 0 keeps the single-process stream
+        torch.manual_seed(tc.seed + 7919 * world.rank)
     opt = adamw(model, tc, device)
     history: list[dict] = []
     segments: list[dict] = []
@@ -219,7 +239,9 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
         if state["iter"] > tc.max_iters:
             raise CheckpointError(f"the checkpoint in {out_dir} is at iteration {state['iter']}, past "
                                   f"max_iters = {tc.max_iters}; set max_iters >= {state['iter']} to continue")
-        changes = config_changes(state["train_cfg"], asdict(tc))
+        # a setting added after the checkpoint was written counts as its default then
+        defaults = {f.name: f.default for f in fields(TrainConfig)}
+        changes = config_changes({**defaults, **state["train_cfg"]}, asdict(tc))
         if changes and not allow_changes:
             said = "; ".join(f"{k} {old!r} -> {new!r}" for k, (old, new) in changes.items())
             raise CheckpointError(
@@ -234,8 +256,12 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
         if device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"])
         history, start = state["history"], state["iter"]
-    segments = segments + [{"start_iter": start, "train_cfg": asdict(tc)}]
+    segments = segments + [{"start_iter": start, "train_cfg": asdict(tc), "processes": world.size}]
     step_model = torch.compile(model) if tc.compile else model
+    train_model = step_model
+    if world.size > 1:  # gradients averaged across ranks after each step's last micro-batch
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            step_model, device_ids=[world.local_rank] if device.type == "cuda" else None)
 
     def clip(m):
         if tc.grad_clip > 0:
@@ -250,7 +276,7 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
             on_eval(model, row)
 
     def checkpoint(it: int) -> None:
-        if out_dir is None:
+        if out_dir is None or not world.main:
             return
         state = {"model_cfg": asdict(model_cfg), "train_cfg": asdict(tc), "iter": it,
                  "model": model.state_dict(), "optimizer": opt.state_dict(),
@@ -272,8 +298,10 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
     try:  # the bar is closed however the loop ends, so an error message is the last line
         for it in range(start, end):
             t0 = time.perf_counter()
-            x, y = random_batch(tokens["train"], model_cfg.block_size, tc.batch_size, gen)
-            loss = step(step_model, opt, x, y, lr_at(it, tc), device, clip)
+            x, y = random_batch(tokens["train"], model_cfg.block_size,
+                                tc.batch_size * tc.gradient_accumulation_steps, gen)
+            micro = distributed.shard(x, y, tc.gradient_accumulation_steps, world)
+            loss = accumulate(train_model, opt, micro, lr_at(it, tc), device, clip)
             loss_value = loss.item()  # also synchronises the device, so the timing below is honest
             iter_seconds.append(time.perf_counter() - t0)
             if not math.isfinite(loss_value):
@@ -373,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(e))
     try:
         with contextlib.ExitStack() as held:
-            if args.out_dir is not None:  # a second trainer stops here, before loading anything
+            if args.out_dir is not None and _main_process():  # a second trainer stops here
                 held.enter_context(exclusive(args.out_dir, "--out_dir"))
             return _run(args, tc, model_cfg, device)
     except (CheckpointError, BadInput) as e:  # input that does not fit: the checkpoint, the data
@@ -390,7 +418,15 @@ def _fail(error: BaseException, status: int) -> int:
     return status
 
 
+def _main_process() -> bool:
+    """Rank 0 of a torchrun launch, or the only process: the one that reports and writes."""
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
 def _run(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device) -> int:
+    quiet = not _main_process()
+    if quiet:  # the other ranks train in silence
+        sys.stdout = open(os.devnull, "w")
     train, val, vocab = DATASETS[args.dataset]()
     model_cfg = replace(model_cfg, vocab_size=len(vocab))
     for name, split in (("train", train), ("val", val)):
@@ -424,7 +460,7 @@ def _run(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device) -> int:
         gen = torch.Generator(device=device.torch).manual_seed(tc.seed)
         start = torch.zeros((1, 1), dtype=torch.long, device=device.torch)
         print(vocab.decode(run.model.eval().generate(start, args.sample, generator=gen)[0].tolist()))
-    if args.json is not None:
+    if args.json is not None and not quiet:
         s.update(dataset=args.dataset, model=asdict(model_cfg), train=asdict(tc), history=run.history)
         write_json(args.json, s)
     return 0

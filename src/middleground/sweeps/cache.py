@@ -21,6 +21,7 @@ the cell trained again. The cache folder is checked before any training starts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -32,6 +33,7 @@ from typing import Callable
 from ..base import data
 from ..base.files import check_output_folder, remove_stale_partials, write_json
 from ..base.paths import PACKAGE_DIR, fingerprint
+from . import executors
 
 PACKAGE = PACKAGE_DIR
 # The layers a training run can depend on. Coarser than tracking which modules a cell imports,
@@ -75,12 +77,27 @@ def read_cell(path: Path, cell: dict, version: str):
     return record["result"]
 
 
+def train_and_store(train_group: Callable[[list[dict]], list], folder: str, version: str,
+                    group: list[tuple[str, dict]]) -> list:
+    """One group's task, wherever it runs: train its cells and write each one's record to the
+    cache (atomically), so whoever finishes a group stores it."""
+    outs = train_group([cell for _, cell in group])
+    if len(outs) != len(group):
+        raise RuntimeError(f"train_group returned {len(outs)} results for {len(group)} cells")
+    for (key, cell), out in zip(group, outs):
+        write_json(Path(folder) / f"{key}.json", {"cell": cell, "code_version": version, "result": out},
+                   indent=None)
+    return outs
+
+
 def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
-        train_group: Callable[[list[dict]], list[dict]]) -> tuple[list[dict], dict]:
+        train_group: Callable[[list[dict]], list[dict]], executor=None) -> tuple[list[dict], dict]:
     """Results for ``cells`` (in order), training only the cells not in the cache.
 
     ``group_by(cell)``: cells with equal keys are trained together by ``train_group(cells)``,
-    which returns one JSON-serialisable result per cell. Returns the results and counts
+    which returns one JSON-serialisable result per cell. ``executor``: where groups train
+    (:mod:`.executors`; default: a Dask cluster if ``MIDDLEGROUND_DASK_ADDRESS`` is set, else this
+    process); a cell already cached is never sent out. Returns the results and counts
     ``{"cells", "reused", "executed", "groups"}``.
     """
     if not isinstance(name, str) or not SWEEP_NAME.fullmatch(name):
@@ -110,15 +127,18 @@ def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
     for key, cell in zip(keys, cells):
         if key not in results and all(key != k for k, _ in todo.get(group_by(cell), [])):
             todo.setdefault(group_by(cell), []).append((key, cell))
-    executed = 0
-    for group in todo.values():
-        outs = train_group([cell for _, cell in group])
-        if len(outs) != len(group):
-            raise RuntimeError(f"train_group returned {len(outs)} results for {len(group)} cells")
-        for (key, cell), out in zip(group, outs):
-            write_json(folder / f"{key}.json", {"cell": cell, "code_version": version, "result": out},
-                       indent=None)
-            results[key] = out
-            executed += 1
+    executed, groups = 0, list(todo.values())
+    if groups:
+        own = executor is None
+        executor = executors.from_environment() if own else executor
+        try:
+            task = functools.partial(train_and_store, train_group, str(folder), version)
+            for i, outs in executor.map(task, groups):
+                for (key, _), out in zip(groups[i], outs):
+                    results[key] = out
+                    executed += 1
+        finally:
+            if own:
+                executor.close()
     return [results[k] for k in keys], {"cells": len(cells), "reused": len(cells) - executed,
                                         "executed": executed, "groups": len(todo)}

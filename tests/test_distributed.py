@@ -1,0 +1,208 @@
+"""Data-parallel training with torchrun (gloo, on this CPU): two processes sharing a global batch
+train the model one process trains on that batch, a checkpoint resumes under another number of
+processes, only rank 0 writes, and every socket the launch opens is on the loopback interface.
+
+Tolerance. Every run here is float32 with one thread per process. Splitting a step's batch into
+micro-batches (or across processes) changes only the order in which the same terms are summed:
+the loss mean and the gradient become sums of per-micro-batch means, and gloo adds the two
+processes' gradients. Each reordering perturbs a sum of n float32 terms by at most about
+n·2^-24 of its magnitude, and training carries such perturbations forward. So the reference for
+"the same loss curve" is measured, not guessed: the largest difference between two *single-process*
+runs that differ only in that order (one batch of B against two micro-batches of B/2) bounds what
+reordering alone does; the two-process run must stay within 4 times that (and never more than
+1e-4 nats). The measured figures are printed.
+"""
+
+import ipaddress
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+SCRIPT = """\
+import json, os, sys
+import numpy as np, torch
+from middleground.gpt.model import GPTConfig
+from middleground.gpt.train import TrainConfig, fit
+from middleground.sources.hmm import MarkovChain
+
+torch.set_num_threads(1)
+out, result, batch, accumulation, stop, resume = sys.argv[1:7]
+tokens = MarkovChain.random(12, 1, 0.3, 0).sample(8000, np.random.default_rng(0))  # learnable
+cfg = GPTConfig(vocab_size=12, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=0.0)
+tc = TrainConfig(max_iters=40, batch_size=int(batch), gradient_accumulation_steps=int(accumulation),
+                 eval_interval=5, eval_iters=4, warmup_iters=4, seed=5, learning_rate=3e-3)
+run = fit(cfg, tc, tokens[:6000], tokens[6000:], out_dir=out if out != "-" else None,
+          stop_after=int(stop) if stop != "-" else None, resume=resume == "resume")
+if os.environ.get("RANK", "0") == "0":
+    Path = __import__("pathlib").Path
+    Path(result).write_text(json.dumps({"history": run.history, "segments": run.segments}))
+"""
+
+B = 8
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env():
+    return {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo",
+            "MASTER_ADDR": "127.0.0.1"}
+
+
+def _single(tmp_path, name, batch, accumulation, out="-", stop="-", resume="-"):
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT)
+    result = tmp_path / f"{name}.json"
+    subprocess.run([sys.executable, str(script), str(out), str(result), str(batch), str(accumulation),
+                    str(stop), resume], check=True, env=_env(), timeout=300)
+    return json.loads(result.read_text())
+
+
+def _loopback_namespace() -> list[str] | None:
+    """A command prefix that runs a command in a network namespace of its own whose only
+    interface is the loopback, or None where this machine cannot make one (needs unshare, ip and
+    the right to create namespaces). torch's TCPStore, which torchrun's agent starts, binds the
+    wildcard address whatever host it is given (torch offers no option to confine it), so the
+    launch is confined by the namespace instead, and the test checks that."""
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return None
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"']
+
+
+def _ip(hex_address: str) -> ipaddress._BaseAddress:
+    raw = bytes.fromhex(hex_address)
+    if len(raw) == 4:
+        return ipaddress.IPv4Address(raw[::-1])
+    return ipaddress.IPv6Address(b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+
+
+def _namespace_view(pid: int):
+    """The interfaces of ``pid``'s network namespace, and its TCP sockets as (listening, local
+    address, remote address)."""
+    net = Path(f"/proc/{pid}/net")
+    interfaces = {line.split(":")[0].strip() for line in (net / "dev").read_text().splitlines()[2:]}
+    sockets = []
+    for table in ("tcp", "tcp6"):
+        for line in (net / table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state = fields[1], fields[2], fields[3]
+            sockets.append((state == "0A", _ip(local.split(":")[0]), _ip(remote.split(":")[0])))
+    return interfaces, sockets
+
+
+def _loopback(address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+def _torchrun(tmp_path, name, nproc, batch, accumulation, out="-", stop="-", resume="-",
+              watch_sockets=False):
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT)
+    result = tmp_path / f"{name}.json"
+    cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), str(out),
+           str(result), str(batch), str(accumulation), str(stop), resume]
+    prefix = _loopback_namespace() if watch_sockets else None
+    proc = subprocess.Popen((prefix or []) + cmd, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    seen: list = []
+    if prefix is not None:
+        own = os.readlink("/proc/self/ns/net")
+
+        def watch():
+            while proc.poll() is None:
+                try:  # from the moment unshare has moved the launch into its own namespace
+                    if os.readlink(f"/proc/{proc.pid}/ns/net") != own:
+                        seen.append(_namespace_view(proc.pid))
+                except OSError:  # the launch ended meanwhile
+                    break
+                time.sleep(0.05)
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+    output, _ = proc.communicate(timeout=300)
+    if prefix is not None:
+        watcher.join()
+    assert proc.returncode == 0, output[-3000:]
+    return json.loads(result.read_text()), (seen if prefix is not None else None)
+
+
+def _max_diff(a, b):
+    assert [r["step"] for r in a["history"]] == [r["step"] for r in b["history"]]
+    return max(abs(ra[k] - rb[k]) for ra, rb in zip(a["history"], b["history"])
+               for k in ("train_loss", "val_loss"))
+
+
+@pytest.fixture(scope="module")
+def single_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("single")
+    return {"whole": _single(tmp, "whole", B, 1), "split": _single(tmp, "split", B // 2, 2)}
+
+
+def test_two_processes_train_the_model_one_process_trains_on_the_same_batch(tmp_path, single_runs):
+    ddp, sockets = _torchrun(tmp_path, "ddp", 2, B // 2, 2, watch_sockets=True)
+    reorder = _max_diff(single_runs["whole"], single_runs["split"])
+    gap = _max_diff(ddp, single_runs["whole"])
+    print(f"max |loss difference|: reordering alone {reorder:.2e} nats; 2 processes vs 1 {gap:.2e} nats")
+    assert gap <= min(max(4 * reorder, 1e-6), 1e-4), (gap, reorder)
+    # the loss moved, so the comparison says something: training did happen
+    assert ddp["history"][-1]["val_loss"] < ddp["history"][0]["val_loss"] - 0.01
+    # every socket of the launch (torchrun's store, gloo) in a namespace that has only loopback
+    if sockets is None:
+        pytest.skip("cannot create a network namespace here; the loss curves were checked")
+    assert sockets, "the launch's network namespace was never seen"
+    assert all(interfaces == {"lo"} for interfaces, _ in sockets)
+    connections = [(lo, re) for _, view in sockets for listening, lo, re in view if not listening]
+    assert connections, "no connection of the launch was seen"
+    assert all(_loopback(lo) and _loopback(re) for lo, re in connections)
+
+
+def test_a_checkpoint_resumes_under_another_number_of_processes(tmp_path, single_runs):
+    out = tmp_path / "run"
+    _torchrun(tmp_path, "first", 2, B // 2, 2, out=out, stop=20)
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "ckpt.pt"]  # rank 0 alone wrote
+    resumed = _single(tmp_path, "resumed", B // 2, 2, out=out, resume="resume")
+    reorder = _max_diff(single_runs["whole"], single_runs["split"])
+    assert _max_diff(resumed, single_runs["whole"]) <= min(max(4 * reorder, 1e-6), 1e-4)
+    assert [(s["start_iter"], s["processes"]) for s in resumed["segments"]] == [(0, 2), (20, 1)]
+
+
+def test_accumulation_steps_must_divide_among_the_processes(tmp_path):
+    script = tmp_path / "train_script.py"
+    script.write_text(SCRIPT)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), "-",
+           str(tmp_path / "x.json"), str(B), "1", "-", "-"]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "gradient_accumulation_steps (1) must be a multiple of the number of processes (2)" in (
+        proc.stdout + proc.stderr)
+
+
+def test_processes_sharing_a_node_take_their_share_of_the_cores(monkeypatch):
+    from middleground.gpt import distributed
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert distributed.threads_per_process() == cores
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(2 * cores))
+    assert distributed.threads_per_process() == 1  # never zero
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert distributed.threads_per_process() == max(1, cores // 2)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "two")
+    with pytest.raises(ValueError, match="LOCAL_WORLD_SIZE must be a non-negative integer"):
+        distributed.threads_per_process()
