@@ -175,14 +175,26 @@ def test_a_cached_cell_is_never_sent_out(in_process, tmp_path):
             self.groups.extend(groups)
             return super().map(task, groups)
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    cells = tiny_sweep.tiny_cells(n_groups=2)
-    first = Recording()
-    tiny_sweep.run_sweep(tmp_path, cells=cells, executor=first)
-    assert len(first.groups) == 2
-    again = Recording()
-    results, counts = tiny_sweep.run_sweep(tmp_path, cells=cells, executor=again)
+    try:
+        cells = tiny_sweep.tiny_cells(n_groups=2)
+        first = Recording()
+        tiny_sweep.run_sweep(tmp_path, cells=cells, executor=first)
+        assert len(first.groups) == 2
+        again = Recording()
+        results, counts = tiny_sweep.run_sweep(tmp_path, cells=cells, executor=again)
+    finally:
+        torch.set_num_threads(threads)
     assert again.groups == [] and counts["executed"] == 0 and results == in_process[0][:len(cells)]
+
+
+def test_a_worker_running_other_code_refuses_to_store(tmp_path):
+    version = sweep.code_version(tiny_sweep.trainer_file())
+    with pytest.raises(RuntimeError, match="this worker runs other code than the sweep's driver"):
+        sweep.train_and_store(tiny_sweep.train_tiny, str(tmp_path), "0" * 64,
+                              [("k", tiny_sweep.tiny_cells()[0])])
+    assert not list(tmp_path.iterdir()) and version != "0" * 64
 
 
 def test_the_environment_chooses_the_executor(monkeypatch):

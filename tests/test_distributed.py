@@ -35,8 +35,9 @@ from middleground.sources.hmm import MarkovChain
 
 torch.set_num_threads(1)
 out, result, batch, accumulation, stop, resume = sys.argv[1:7]
+dropout = float(sys.argv[7]) if len(sys.argv) > 7 else 0.0
 tokens = MarkovChain.random(12, 1, 0.3, 0).sample(8000, np.random.default_rng(0))  # learnable
-cfg = GPTConfig(vocab_size=12, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=0.0)
+cfg = GPTConfig(vocab_size=12, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=dropout)
 tc = TrainConfig(max_iters=40, batch_size=int(batch), gradient_accumulation_steps=int(accumulation),
                  eval_interval=5, eval_iters=4, warmup_iters=4, seed=5, learning_rate=3e-3)
 run = fit(cfg, tc, tokens[:6000], tokens[6000:], out_dir=out if out != "-" else None,
@@ -47,6 +48,35 @@ if os.environ.get("RANK", "0") == "0":
 """
 
 B = 8
+
+# One SGD step (learning rate 1, no momentum, no clipping) exposes the gradient itself: AdamW would
+# hide a wrong scale (it divides by the gradient's own size), and a summed instead of averaged
+# all-reduce would go unseen in the loss curves.
+GRADIENT_SCRIPT = """\
+import json, sys
+import numpy as np, torch
+from middleground.gpt import distributed
+from middleground.gpt.core import accumulate, random_batch
+from middleground.gpt.device import pick
+from middleground.gpt.model import GPT, GPTConfig
+from middleground.sources.hmm import MarkovChain
+
+torch.set_num_threads(1)
+result, accumulation = sys.argv[1], int(sys.argv[2])
+tokens = torch.as_tensor(MarkovChain.random(12, 1, 0.3, 0).sample(4000, np.random.default_rng(0)))
+world = distributed.join("cpu")
+torch.manual_seed(0)
+model = GPT(GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16))
+before = [p.detach().clone() for p in model.parameters()]
+wrapped = torch.nn.parallel.DistributedDataParallel(model) if world.size > 1 else model
+opt = torch.optim.SGD(model.parameters(), lr=1.0)
+x, y = random_batch(tokens, 16, 8, torch.Generator().manual_seed(1))
+accumulate(wrapped, opt, distributed.shard(x, y, accumulation, world), 1.0, pick("cpu"))
+if world.main:
+    step = [(b - p.detach()).flatten().tolist() for b, p in zip(before, model.parameters())]
+    open(result, "w").write(json.dumps(step))
+distributed.leave(world)
+"""
 
 
 def _free_port() -> int:
@@ -110,13 +140,13 @@ def _loopback(address) -> bool:
 
 
 def _torchrun(tmp_path, name, nproc, batch, accumulation, out="-", stop="-", resume="-",
-              watch_sockets=False):
+              watch_sockets=False, dropout="0.0"):
     script = tmp_path / "train_script.py"
     script.write_text(SCRIPT)
     result = tmp_path / f"{name}.json"
     cmd = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={nproc}", "--nnodes=1",
            "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), str(out),
-           str(result), str(batch), str(accumulation), str(stop), resume]
+           str(result), str(batch), str(accumulation), str(stop), resume, dropout]
     prefix = _loopback_namespace() if watch_sockets else None
     proc = subprocess.Popen((prefix or []) + cmd, env=_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -169,6 +199,36 @@ def test_two_processes_train_the_model_one_process_trains_on_the_same_batch(tmp_
     connections = [(lo, re) for _, view in sockets for listening, lo, re in view if not listening]
     assert connections, "no connection of the launch was seen"
     assert all(_loopback(lo) and _loopback(re) for lo, re in connections)
+
+
+def test_two_processes_compute_the_gradient_of_the_whole_batch(tmp_path):
+    """The step of 2 processes (2 micro-batches of 4 windows, one each) equals one process's
+    gradient step on all 8 windows: to float32 rounding, not to a factor of 2."""
+    script = tmp_path / "gradient.py"
+    script.write_text(GRADIENT_SCRIPT)
+    one = tmp_path / "one.json"
+    subprocess.run([sys.executable, str(script), str(one), "1"], check=True, env=_env(), timeout=300)
+    two = tmp_path / "two.json"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
+           "--master_addr=127.0.0.1", f"--master_port={_free_port()}", str(script), str(two), "2"]
+    proc = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    a = [v for p in json.loads(one.read_text()) for v in p]
+    b = [v for p in json.loads(two.read_text()) for v in p]
+    scale = max(abs(v) for v in a)
+    worst = max(abs(u - v) for u, v in zip(a, b))
+    print(f"largest gradient entry {scale:.3e}; largest difference 2 processes vs 1 {worst:.2e}")
+    assert scale > 1e-3 and worst <= 1e-5 * scale
+
+
+def test_with_dropout_a_resume_under_the_same_processes_continues_exactly(tmp_path):
+    """Each rank's dropout stream is in the checkpoint: stopping and resuming a 2-process run
+    changes nothing, to the bit (gloo's sum of two gradients is deterministic)."""
+    whole, _ = _torchrun(tmp_path, "whole", 2, B // 2, 2, dropout="0.1")
+    out = tmp_path / "run"
+    _torchrun(tmp_path, "first", 2, B // 2, 2, out=out, stop=20, dropout="0.1")
+    resumed, _ = _torchrun(tmp_path, "resumed", 2, B // 2, 2, out=out, resume="resume", dropout="0.1")
+    assert resumed["history"] == whole["history"]
 
 
 def test_a_checkpoint_resumes_under_another_number_of_processes(tmp_path, single_runs):

@@ -17,6 +17,12 @@ the order of floating-point sums: a run's numbers do not depend on how many proc
 and a checkpoint resumes under any world size. (With dropout, each rank draws its own masks, so
 runs agree in distribution, not to the bit.)
 
+Checks: each step's loss is averaged over the ranks before it is checked, so a rank whose loss
+turns non-finite stops every rank, before rank 0 could checkpoint weights the averaged (NaN)
+gradients have already spoiled. A checkpoint holds every rank's dropout stream, so a resume under
+the same number of processes continues exactly; under another number, ranks beyond the first
+reseed from the seed, their rank and the iteration.
+
 What it does not do: shard evaluation (every rank evaluates the same fixed batches and gets the
 same numbers; only rank 0 reports and writes) or split the data across nodes' disks.
 """
@@ -52,12 +58,47 @@ def _env_int(name: str, default: int) -> int:
     return int(text)
 
 
+def size_from_env() -> int:
+    """How many processes torchrun started (1 without torchrun)."""
+    return max(1, _env_int("WORLD_SIZE", 1))
+
+
+def rank_from_env() -> int:
+    """This process's rank; 0 without torchrun (whatever a stray ``RANK`` says)."""
+    return _env_int("RANK", 0) if size_from_env() > 1 else 0
+
+
+def select_local_gpu() -> None:
+    """Under torchrun with CUDA, make this process's GPU the current one before anything touches
+    CUDA (else every rank opens a context on GPU 0)."""
+    if size_from_env() > 1 and torch.cuda.is_available():
+        torch.cuda.set_device(_env_int("LOCAL_RANK", 0))
+
+
+def mean_across(value: torch.Tensor, world: World) -> torch.Tensor:
+    """The mean of ``value`` over all ranks (every rank gets it); ``value`` itself on one."""
+    if world.size == 1:
+        return value
+    total = value.detach().clone().float()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)  # gloo has no AVG
+    return total / world.size
+
+
+def gather_objects(obj, world: World) -> list:
+    """``obj`` of every rank, in rank order (a collective: every rank must call it)."""
+    if world.size == 1:
+        return [obj]
+    out = [None] * world.size
+    dist.all_gather_object(out, obj)
+    return out
+
+
 def join(device_type: str) -> World:
     """This process's place in a torchrun launch (a world of one without torchrun).
 
     Starts the process group if torchrun launched several processes and no one has started it:
     NCCL for CUDA, gloo otherwise."""
-    size = _env_int("WORLD_SIZE", 1)
+    size = size_from_env()
     if size <= 1:
         return World()
     rank, local_rank = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)

@@ -174,7 +174,8 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
                for m, s in enumerate(train_streams)]
     val_t = [as_tokens(s, cfg.vocab_size, cfg.block_size, f"validation stream {m}")
              for m, s in enumerate(val_streams)]
-    val_xy = [fixed_batches(v, cfg.block_size, tc.batch_size, tc.eval_iters, EVAL_SEED["val"], stride)
+    step_windows = tc.batch_size * tc.gradient_accumulation_steps  # as the single-model trainer
+    val_xy = [fixed_batches(v, cfg.block_size, step_windows, tc.eval_iters, EVAL_SEED["val"], stride)
               for v in val_t]
     val_xy = (torch.stack([x for x, _ in val_xy]), torch.stack([y for _, y in val_xy]))
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)

@@ -151,6 +151,7 @@ class Run:
     # Each process that trained this run: the iteration it started from and the configuration it
     # used (a resumed run adds one; they differ only if the resume allowed changes).
     segments: list[dict] = field(default_factory=list)
+    processes: int = 1  # torchrun's world size: throughput counts all, the peak is per process
 
     @property
     def n_params(self) -> int:
@@ -172,8 +173,9 @@ class Run:
             tc = self.train_cfg
             tokens = tc.batch_size * tc.gradient_accumulation_steps * self.model_cfg.block_size
             out.update(ms_per_iter=1e3 * sec, tokens_per_s=tokens / sec)
-            if peak_flops:
-                out.update(peak_flops=peak_flops, mfu=fpt * tokens / sec / peak_flops)
+            if peak_flops:  # against the peak of every process's device together
+                total = peak_flops * self.processes
+                out.update(peak_flops=total, mfu=fpt * tokens / sec / total)
         return out
 
 
@@ -252,7 +254,13 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         gen.set_state(state["batch_rng"])
-        torch.set_rng_state(state["torch_rng"])
+        by_rank = state.get("torch_rng_by_rank")
+        if by_rank is not None and len(by_rank) == world.size:  # each rank's own dropout stream
+            torch.set_rng_state(by_rank[world.rank])
+        else:
+            torch.set_rng_state(state["torch_rng"])
+            if world.rank > 0:  # another number of processes: a stream of its own from here
+                torch.manual_seed(tc.seed + 7919 * world.rank + 104729 * state["iter"])
         if device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"])
         history, start = state["history"], state["iter"]
@@ -276,12 +284,17 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
             on_eval(model, row)
 
     def checkpoint(it: int) -> None:
-        if out_dir is None or not world.main:
+        if out_dir is None:
+            return
+        rng_by_rank = distributed.gather_objects(torch.get_rng_state(), world)  # every rank calls it
+        if not world.main:
             return
         state = {"model_cfg": asdict(model_cfg), "train_cfg": asdict(tc), "iter": it,
                  "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "batch_rng": gen.get_state(), "torch_rng": torch.get_rng_state(),
                  "history": history, "segments": segments}
+        if world.size > 1:
+            state["torch_rng_by_rank"] = rng_by_rank
         if device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state()
         save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, state)
@@ -302,6 +315,7 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
                                 tc.batch_size * tc.gradient_accumulation_steps, gen)
             micro = distributed.shard(x, y, tc.gradient_accumulation_steps, world)
             loss = accumulate(train_model, opt, micro, lr_at(it, tc), device, clip)
+            loss = distributed.mean_across(loss, world)  # every rank stops if any one diverges
             loss_value = loss.item()  # also synchronises the device, so the timing below is honest
             iter_seconds.append(time.perf_counter() - t0)
             if not math.isfinite(loss_value):
@@ -319,7 +333,7 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
                                 val=f"{history[-1]['val_loss']:.3f}")
     finally:
         bar.close()
-    return Run(model, model_cfg, tc, device, history, iter_seconds, segments)
+    return Run(model, model_cfg, tc, device, history, iter_seconds, segments, world.size)
 
 
 # --- datasets the command line knows -----------------------------------------------------------
@@ -388,7 +402,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.allow_changes and not args.resume:
         parser.error("--allow_changes only applies with --resume")
     try:
+        distributed.select_local_gpu()  # before anything touches CUDA
         tc = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+        distributed.check_divisible(tc.gradient_accumulation_steps, World(size=distributed.size_from_env()))
         model_cfg = GPTConfig(vocab_size=1, block_size=args.block_size, n_layer=args.n_layer,
                               n_head=args.n_head, n_embd=args.n_embd, dropout=args.dropout, bias=args.bias)
         # Every output location is checked before anything is loaded or trained.
@@ -420,13 +436,16 @@ def _fail(error: BaseException, status: int) -> int:
 
 def _main_process() -> bool:
     """Rank 0 of a torchrun launch, or the only process: the one that reports and writes."""
-    return os.environ.get("RANK", "0") in ("", "0")
+    return distributed.rank_from_env() == 0
 
 
 def _run(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device) -> int:
     quiet = not _main_process()
-    if quiet:  # the other ranks train in silence
-        sys.stdout = open(os.devnull, "w")
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull if quiet else sys.stdout):
+        return _train_and_report(args, tc, model_cfg, device, quiet)
+
+
+def _train_and_report(args, tc: TrainConfig, model_cfg: GPTConfig, device: Device, quiet: bool) -> int:
     train, val, vocab = DATASETS[args.dataset]()
     model_cfg = replace(model_cfg, vocab_size=len(vocab))
     for name, split in (("train", train), ("val", val)):

@@ -80,7 +80,12 @@ def read_cell(path: Path, cell: dict, version: str):
 def train_and_store(train_group: Callable[[list[dict]], list], folder: str, version: str,
                     group: list[tuple[str, dict]]) -> list:
     """One group's task, wherever it runs: train its cells and write each one's record to the
-    cache (atomically), so whoever finishes a group stores it."""
+    cache (atomically), so whoever finishes a group stores it. Refuses to run code other than the
+    code the driver keyed the cache with (a worker with a stale install)."""
+    here = code_version(Path(inspect.getsourcefile(train_group)))
+    if here != version:
+        raise RuntimeError(f"this worker runs other code than the sweep's driver (code version "
+                           f"{here[:12]} here, {version[:12]} there): install the same version")
     outs = train_group([cell for _, cell in group])
     if len(outs) != len(group):
         raise RuntimeError(f"train_group returned {len(outs)} results for {len(group)} cells")
@@ -129,16 +134,11 @@ def run(name: str, cells: list[dict], group_by: Callable[[dict], tuple],
             todo.setdefault(group_by(cell), []).append((key, cell))
     executed, groups = 0, list(todo.values())
     if groups:
-        own = executor is None
-        executor = executors.from_environment() if own else executor
-        try:
-            task = functools.partial(train_and_store, train_group, str(folder), version)
-            for i, outs in executor.map(task, groups):
-                for (key, _), out in zip(groups[i], outs):
-                    results[key] = out
-                    executed += 1
-        finally:
-            if own:
-                executor.close()
+        executor = executors.from_environment() if executor is None else executor
+        task = functools.partial(train_and_store, train_group, str(folder.resolve()), version)
+        for i, outs in executor.map(task, groups):
+            for (key, _), out in zip(groups[i], outs):
+                results[key] = out
+                executed += 1
     return [results[k] for k in keys], {"cells": len(cells), "reused": len(cells) - executed,
                                         "executed": executed, "groups": len(todo)}

@@ -18,13 +18,18 @@ connected through the host's own address (reported in the issue that asked for t
 service the tests start must stay on loopback; Dask's ``LocalCluster(host="127.0.0.1")`` does (the
 tests check each socket). Dask is an optional extra: ``pip install -e .[cluster]``.
 
-Threads: a task sets torch's thread count to its worker's share of the cores (``threads``), so
-workers sharing a machine do not oversubscribe it; a run's numbers equal the in-process ones when
-both use the same thread count.
+Threads: a task sets torch's thread count to its worker's thread count (``--nthreads``; one per
+worker of the local cluster, which has one worker per core), so workers sharing a machine do not
+oversubscribe it; a run's numbers equal the in-process ones when both use the same thread count.
+
+Code: a task checks that its worker runs the code the driver keyed the cache with (the same
+:func:`~middleground.sweeps.cache.code_version`), so a worker with a stale install refuses rather
+than storing its results under the driver's version.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Callable, Iterator
 
@@ -46,10 +51,15 @@ class InProcess:
 
 
 def _with_threads(task, group, threads):
+    """Run ``task(group)`` with ``threads`` torch threads (None: the worker's own thread count,
+    its share of its machine's cores)."""
     import torch
 
-    if threads:
-        torch.set_num_threads(threads)
+    if threads is None:
+        from distributed import get_worker
+
+        threads = get_worker().state.nthreads
+    torch.set_num_threads(max(1, int(threads)))
     return task(group)
 
 
@@ -60,13 +70,17 @@ class Dask:
 
     name = "dask"
 
-    def __init__(self, address: str = "local", n_workers: int | None = None, retries: int = 2,
-                 threads: int | None = 1, gpus_per_task: float | None = None):
+    def __init__(self, address: str = "local", n_workers: int | None = None, retries: int = 0,
+                 threads: int | None = None, gpus_per_task: float | None = None):
+        # retries: how often a task that *raises* is rerun (a bug or a divergence: by default not
+        # at all); a task whose worker dies is rescheduled by Dask anyway (allowed-failures).
         try:
             from distributed import Client, LocalCluster
         except ImportError:
             raise RuntimeError(f"{ADDRESS_ENV} is set, but Dask is not installed: "
                                "pip install -e .[cluster]") from None
+        if gpus_per_task is not None and not 0 < gpus_per_task <= 1:
+            raise ValueError(f"gpus_per_task must be in (0, 1]; got {gpus_per_task!r}")
         self.cluster = None
         if address == "local":
             n = n_workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -74,9 +88,12 @@ class Dask:
             self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=None)
             address = self.cluster.scheduler_address
-        if gpus_per_task is not None and not 0 < gpus_per_task <= 1:
-            raise ValueError(f"gpus_per_task must be in (0, 1]; got {gpus_per_task!r}")
-        self.client = Client(address)
+        try:
+            self.client = Client(address)
+        except BaseException:
+            if self.cluster is not None:
+                self.cluster.close()
+            raise
         self.retries, self.threads = retries, threads
         # Dask's resources: workers started with `--resources GPU=1` run tasks asking for a share
         self.resources = {"GPU": gpus_per_task} if gpus_per_task else None
@@ -96,9 +113,13 @@ class Dask:
             self.cluster.close()
 
 
+_shared: dict[tuple, Dask] = {}
+
+
 def from_environment():
     """:class:`Dask` if ``MIDDLEGROUND_DASK_ADDRESS`` is set, else :class:`InProcess`
-    (``MIDDLEGROUND_DASK_GPUS_PER_TASK``: each group asks for that share of a GPU)."""
+    (``MIDDLEGROUND_DASK_GPUS_PER_TASK``: each group asks for that share of a GPU). One cluster
+    client per process and setting, reused by every sweep (a chapter runs several), closed at exit."""
     address = os.environ.get(ADDRESS_ENV, "")
     if not address:
         return InProcess()
@@ -107,4 +128,8 @@ def from_environment():
         share = float(gpus) if gpus else None
     except ValueError:
         raise ValueError(f"{GPU_ENV} must be a number in (0, 1]; got {gpus!r}") from None
-    return Dask(address, gpus_per_task=share)
+    key = (address, share)
+    if key not in _shared:
+        _shared[key] = Dask(address, gpus_per_task=share)
+        atexit.register(_shared[key].close)
+    return _shared[key]
