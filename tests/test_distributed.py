@@ -24,6 +24,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SCRIPT = """\
@@ -266,3 +267,70 @@ def test_processes_sharing_a_node_take_their_share_of_the_cores(monkeypatch):
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "two")
     with pytest.raises(ValueError, match="LOCAL_WORLD_SIZE must be a non-negative integer"):
         distributed.threads_per_process()
+
+
+_TORCH_AND_NUMPY_ONLY = """\
+import importlib.util, sys
+absent = [m for m in ("tqdm", "scipy", "altair", "yaml", "papermill", "dask", "hypothesis", "pytest")
+          if importlib.util.find_spec(m) is not None]
+assert absent == [], f"the simulated machine has {absent}"
+import numpy as np, torch
+from middleground.gpt import train
+from middleground.gpt.model import GPTConfig
+torch.set_num_threads(1)
+tokens = np.arange(2000) % 7
+run = train.fit(GPTConfig(vocab_size=7, block_size=8, n_layer=1, n_head=1, n_embd=8),
+                train.TrainConfig(max_iters=3, batch_size=4, eval_interval=3, eval_iters=1, warmup_iters=1),
+                tokens[:1500], tokens[1500:], progress=True, out_dir=sys.argv[1])
+print("trained", run.history[-1]["step"])
+"""
+
+
+def _site_with_only(folder: Path, roots=("torch", "numpy")) -> Path:
+    """A site folder holding only ``roots`` and what they require (links into this environment),
+    as on a machine where nothing else was installed."""
+    import re
+    from importlib import metadata
+
+    site_packages = Path(np.__file__).parents[1]
+    modules: dict[str, list[str]] = {}
+    for module, dists in metadata.packages_distributions().items():
+        for d in dists:
+            modules.setdefault(d.lower().replace("_", "-"), []).append(module)
+    wanted, todo = set(), list(roots)
+    while todo:
+        name = todo.pop().lower().replace("_", "-")
+        if not name or name in wanted:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:  # an optional or platform-only requirement
+            continue
+        wanted.add(name)
+        todo += [re.split(r"[\s;<>=!~\[(]", r.strip(), maxsplit=1)[0] for r in dist.requires or []
+                 if "extra ==" not in r]
+    site = folder / "site"
+    site.mkdir()
+    for name in wanted:
+        for module in modules.get(name, []):
+            for entry in [site_packages / module, site_packages / f"{module}.py",
+                          site_packages / f"{module}.libs", *site_packages.glob(f"{module}.cpython*")]:
+                if entry.exists() and not (site / entry.name).exists():
+                    (site / entry.name).symlink_to(entry)
+    return site
+
+
+def test_the_training_layer_needs_only_torch_and_numpy(tmp_path):
+    """A lent GPU machine has its own Python and torch, and none of the book's other packages:
+    the trainer (progress bar, checkpoints, distributed) must import and train there. Simulated
+    with ``python -S`` and a site folder of torch, numpy and their requirements only."""
+    import middleground
+
+    site = _site_with_only(tmp_path)
+    src = Path(middleground.__file__).parents[1]
+    env = {**_env(), "PYTHONPATH": os.pathsep.join([str(site), str(src)])}
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-S", "-c", _TORCH_AND_NUMPY_ONLY, str(out)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "trained 3" in proc.stdout and (out / "ckpt.pt").is_file()

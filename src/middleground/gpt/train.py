@@ -303,10 +303,7 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
         record(0)
     end = tc.max_iters if stop_after is None else min(tc.max_iters, stop_after)
     iter_seconds = []
-    from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
-
-    bar = tqdm(total=tc.max_iters, initial=start, disable=not progress, file=sys.stderr,
-               mininterval=1.0, unit="it", dynamic_ncols=True)
+    bar = _progress_bar(tc.max_iters, start, progress)
     model.train()
     try:  # the bar is closed however the loop ends, so an error message is the last line
         for it in range(start, end):
@@ -334,6 +331,30 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
     finally:
         bar.close()
     return Run(model, model_cfg, tc, device, history, iter_seconds, segments, world.size)
+
+
+class _Quiet:
+    """A progress bar that shows nothing (no tqdm, or no progress asked for)."""
+
+    def update(self, _n=1):
+        pass
+
+    def set_postfix(self, **_values):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(total: int, start: int, shown: bool):
+    """tqdm's bar on stderr where tqdm is installed; nothing where it is not (a lent GPU machine
+    with torch and numpy only: the training layer needs nothing else)."""
+    try:
+        from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
+    except ImportError:
+        return _Quiet()
+    return tqdm(total=total, initial=start, disable=not shown, file=sys.stderr, mininterval=1.0,
+                unit="it", dynamic_ncols=True)
 
 
 # --- datasets the command line knows -----------------------------------------------------------
