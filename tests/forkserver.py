@@ -9,6 +9,7 @@ torch's thread pools are running in it.)
 import multiprocessing
 import os
 import time
+from contextlib import contextmanager
 from multiprocessing import forkserver
 from pathlib import Path
 
@@ -19,22 +20,30 @@ import torch
 torch.optim.AdamW([torch.zeros(1, requires_grad=True)], fused=True)
 
 
+@contextmanager
+def tests_on_pythonpath():
+    """The tests folder on PYTHONPATH while processes started in the block start (they import
+    helper modules such as this one by name); the variable is restored afterwards."""
+    saved = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), saved]))
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = saved
+
+
 def context(*preload: str):
     """The fork-server context, with ``preload`` (module names) imported in the server. Python
     3.11's fork server ignores the parent's sys.path, so the tests folder goes on its PYTHONPATH;
     its start-up is waited for here, so it is never timed as a process's own."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["torch", __name__, *preload])
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), saved]))
-    try:
+    with tests_on_pythonpath():
         forkserver.ensure_running()
         warm = ctx.Process(target=time.sleep, args=(0,))  # starts once the server has preloaded
         warm.start()
         warm.join()
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
     return ctx

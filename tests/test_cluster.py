@@ -16,7 +16,9 @@ import pytest
 import torch
 from distributed import LocalCluster
 
+import forkserver
 import tiny_sweep
+from middleground.base import proctree
 from middleground.sweeps import cache as sweep
 from middleground.sweeps import executors
 
@@ -26,16 +28,9 @@ LOOPBACK = ("127.0.0.1", "[::ffff:127.0.0.1]", "[::1]", "::1")
 
 @pytest.fixture(scope="module")
 def cluster():
-    saved = os.environ.get("PYTHONPATH")  # the workers import tiny_sweep by name
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), saved]))
-    try:
+    with forkserver.tests_on_pythonpath():  # the workers import tiny_sweep by name
         local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                              dashboard_address=None)
-    finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
     yield local
     local.close()
 
@@ -65,29 +60,13 @@ def _tcp_sockets(pids: set[int]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _tree(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        p = todo.pop()
-        found.add(p)
-        todo += children.get(p, [])
-    return found
-
-
 def test_a_sweep_on_the_cluster_gives_the_in_process_numbers_on_loopback_only(cluster, in_process, tmp_path):
     executor = _dask(cluster)
     seen, done = [], threading.Event()
 
     def watch():
         while not done.is_set():
-            seen.extend(_tcp_sockets(_tree(os.getpid())))
+            seen.extend(_tcp_sockets(set(proctree.tree(os.getpid()))))
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch)

@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ..base import proctree
 from ..base.paths import PROJECT_ROOT
 
 PAGE_TIMEOUT_S = 120  # the slowest page of the full book takes a few seconds
@@ -254,23 +255,12 @@ def _kill_tree(worker: subprocess.Popen) -> None:
     if not hasattr(os, "killpg"):
         worker.kill()
         return
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    tree, todo = [], [worker.pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo += children.get(p, [])
+    members = proctree.tree(worker.pid)
     try:
         os.killpg(worker.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    for p in reversed(tree):
+    for p in reversed(members):
         try:
             os.kill(p, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
