@@ -190,3 +190,20 @@ def test_cli_trains_and_writes_a_summary(tmp_path, capsys, isolated_cache):
     assert summary["iters"] == 6 and summary["dataset"] == "shakespeare_char"
     assert [r["step"] for r in summary["history"]] == [0, 3, 6]
     assert (tmp_path / "ckpt" / CHECKPOINT_NAME).is_file()
+
+
+def test_evaluation_is_float32_even_when_training_uses_bf16_autocast():
+    """bf16's 7-bit mantissa would blur the 0.01-bit comparisons evaluations feed: scoring ignores
+    the device's autocast (issue 15), so it equals the float32 score exactly."""
+    from middleground.gpt.core import evaluate, fixed_batches, window_losses
+
+    bf16_cpu = device_mod.Device("cpu", "CPU under bf16 autocast (test)", torch.bfloat16)
+    fp32_cpu = device_mod.pick("cpu")
+    torch.manual_seed(0)
+    model = GPT(SMALL)
+    xy = fixed_batches(torch.as_tensor(TOKENS), SMALL.block_size, 8, 2, seed=3)
+    assert evaluate(model, xy, bf16_cpu) == evaluate(model, xy, fp32_cpu)
+    assert np.array_equal(window_losses(model, xy, bf16_cpu), window_losses(model, xy, fp32_cpu))
+    with torch.no_grad(), bf16_cpu.autocast():  # what autocast would have given: measurably different
+        _, loss = model(*xy)
+    assert abs(loss.item() - evaluate(model, xy, fp32_cpu)) > 1e-6

@@ -7,7 +7,8 @@
 - :func:`decays` and :func:`adamw`: AdamW with weight decay on matrices only (GPT-2, nanoGPT).
 - :func:`step`: one optimisation step (schedule, forward, backward, clipping, update).
 - :func:`evaluate`: mean held-out loss over fixed batches, chunked; :func:`window_losses`: the
-  mean loss of every window separately (for standard errors and paired comparisons).
+  mean loss of every window separately (for standard errors and paired comparisons). Both score
+  in the model's own precision, never under bf16 autocast, whatever the training used.
 
 The single-model trainer (:mod:`.train`), the stacked ensemble (:mod:`.ensemble`) and the
 numpy-against-torch comparison all use these. A model here is any module whose forward takes
@@ -221,8 +222,9 @@ def evaluate(model: torch.nn.Module, xy, device: Device, chunk: int = 256):
     for i in range(0, n, chunk):
         width = min(chunk, n - i)
         xs, ys = x.narrow(axis, i, width), y.narrow(axis, i, width)
-        with device.autocast():
-            _, loss = model(xs.to(device.torch), ys.to(device.torch))
+        # no autocast: bf16 (7 bits of mantissa) is too coarse for the 0.01-bit comparisons
+        # with exact entropy rates that evaluations feed; training may use it, scoring does not
+        _, loss = model(xs.to(device.torch), ys.to(device.torch))
         part = loss.double().cpu() * width
         total = part if total is None else total + part
     model.train(was_training)
@@ -243,8 +245,7 @@ def window_losses(model: torch.nn.Module, xy, device: Device, chunk: int = 256) 
     for i in range(0, x.shape[axis], chunk):
         width = min(chunk, x.shape[axis] - i)
         xs, ys = x.narrow(axis, i, width).to(device.torch), y.narrow(axis, i, width).to(device.torch)
-        with device.autocast():
-            logits, _ = model(xs)
+        logits, _ = model(xs)  # in the model's own precision (float32): no autocast, as evaluate
         logp = torch.log_softmax(logits.double() if logits.dtype == torch.float64 else logits.float(), -1)
         parts.append(-logp.gather(-1, ys[..., None]).squeeze(-1).mean(-1).double().cpu())
     model.train(was_training)
