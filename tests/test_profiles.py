@@ -73,3 +73,16 @@ def test_choice_parameter():
     p = profiles.Param(str, "a", "b", "b", choices=("a", "b"))
     with pytest.raises(ParameterError, match=r"'kind' must be one of 'a', 'b'; got 'c'"):
         p.check("kind", "c")
+
+
+def test_no_profile_makes_the_scaling_runs_memorise_the_corpus():
+    """Scaling runs have dropout 0, so they must see the training split only a few times, or the
+    larger models memorise it and L(N) measures that (issue 15: the gpu profile made 49 passes)."""
+    from middleground.base.data import manifest
+
+    train_chars = 0.9 * manifest()["tinyshakespeare"].bytes  # gpt.text.split keeps 90 % for training
+    spec = profiles.CHAPTERS["scaling"]
+    for profile in profiles.PROFILES:
+        tokens = (getattr(spec["max_iters"], profile) * getattr(spec["batch_size"], profile)
+                  * getattr(spec["block_size"], profile))
+        assert tokens / train_chars <= 4.0, (profile, tokens / train_chars)
