@@ -220,6 +220,15 @@ def test_an_unwritable_out_dir_is_refused_before_any_work(tmp_path, no_dataset, 
     assert code == 2 and "is not writable" in err
 
 
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux's sysfs, where no one may write")
+def test_an_out_dir_no_one_can_write_is_refused_before_any_work_even_for_root(no_dataset, capsys):
+    """The check is a real write, so it holds for root too: sysfs refuses every new file."""
+    code, err = _cli(TINY_CLI + ["--out_dir", "/sys/kernel"], capsys)
+    assert code == 2 and "--out_dir /sys/kernel is not writable" in err
+    code, err = _cli(TINY_CLI + ["--out_dir", "/sys/kernel/middleground-run"], capsys)
+    assert code == 2 and "cannot be created" in err
+
+
 # --- 7. errors users will hit: one line, a status, nothing half-written ----------------------------
 
 def test_an_unavailable_corpus_is_one_line_and_exit_1(monkeypatch, isolated_cache, capsys):
