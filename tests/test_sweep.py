@@ -193,14 +193,16 @@ def test_a_knob_cell_gives_the_same_numbers_alone_and_in_any_group(dtype, tol):
 
 
 def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
-    """Under quick and full the ladder's largest model is the knob chapter's model, so the cache
-    serves both chapters from the same runs; widths are √2 apart and span 16x in parameters (full)."""
-    for profile in ("quick", "full"):
+    """Under every profile the ladder's largest model is the knob chapter's model (at the sweep's
+    width, which grows under gpu), so the cache serves both chapters from the same runs; widths are
+    √2 apart and span 16x in parameters (full)."""
+    for profile in ("quick", "full", "gpu"):
         test_cfg = resolve("ladder", profile)
         knob_cfg = resolve("knob", profile)
-        widths = knob.ladder_widths(test_cfg.rungs, test_cfg.top_width)
+        widths = knob.ladder_widths(test_cfg.rungs, test_cfg.width)
         ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths)
-        standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0)
+        standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0,
+                                       knob_cfg.width)
         top = [c for c in ladder if c["model"]["n_embd"] == widths[-1]]
         assert top and all(c in standard for c in top)
     widths = knob.ladder_widths(resolve("ladder", "full").rungs, 32)
@@ -208,7 +210,7 @@ def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
     assert n[-1] >= 16 * n[0] and all(b > 1.6 * a for a, b in zip(n, n[1:]))
     with pytest.raises(ValueError, match="rungs"):
         knob.ladder_widths(2, 32)
-    with pytest.raises(ValueError, match="top_width"):
+    with pytest.raises(ValueError, match="width"):
         knob.ladder_widths(5, 31)
 
 

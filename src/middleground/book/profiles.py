@@ -114,6 +114,10 @@ _SWEEP = {
     "n_seeds": Param(int, 2, 3, 5, low=1, high=20, help="seeds per knob setting"),
     "knob_points": Param(int, 3, 9, 13, low=3, high=41,
                          help="settings along the temperature and noise knobs"),
+    # The model grows with the profile, not only the steps and seeds; under quick and full it is
+    # the 32-wide model every cached run was trained with.
+    "width": Param(int, 32, 32, 256, low=8, high=4096,
+                   help="width of the sweep's model, the size ladder's top rung (even)"),
 }
 
 # How much of Tiny Shakespeare chapters middle and natural use (the whole file is about 1.1 million
@@ -240,15 +244,13 @@ CHAPTERS: dict[str, dict[str, Param]] = {
                               help="training steps of the multitask (quanta) runs"),
         "quanta_tasks": Param(int, 6, 24, 48, low=2, high=200, help="subtasks in the quanta source"),
     },
-    # The central test: the model-size ladder along both knobs (its top rung under quick and full is
-    # the knob chapter's model, so those runs are shared through the sweep cache).
+    # The central test: the model-size ladder along both knobs (its top rung is the knob chapter's
+    # model, at the sweep's width, so those runs are shared through the sweep cache).
     "ladder": {
         **_COMMON,
         **_SWEEP,
         "rungs": Param(int, 3, 6, 7, low=3, high=12,
                        help="model sizes in the ladder (widths about √2 apart)"),
-        "top_width": Param(int, 32, 32, 256, low=8, high=4096,
-                           help="width of the largest model in the ladder (even)"),
         "fit_fraction": Param(float, 0.6, 0.5, 0.5, low=0.2, high=0.9,
                               help="share of a run's steps used by the within-run extrapolation"),
         "n_boot": Param(int, 200, 2000, 4000, low=50, high=100_000,

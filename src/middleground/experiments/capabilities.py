@@ -22,8 +22,18 @@ from ..sources.tasks import Quanta
 from ..sweeps.knob import SWEEP_MODEL, sweep_train_config
 
 
-def quanta_cells(n_tasks: int, seeds, iters: int, k: int = 8, exponent: float = 1.5) -> list[dict]:
-    model = asdict(replace(SWEEP_MODEL, vocab_size=Quanta(n_tasks, k, exponent, 33).vocab_size, block_size=32))
+QUANTA_BATCH = 32  # windows per step of the quanta runs
+
+
+def quanta_seeds(seed: int, n_seeds: int) -> list[int]:
+    """Seeds of the quanta runs: the sweep's, and at least two (per-task spreads need a pair)."""
+    return [seed + i for i in range(max(2, n_seeds))]
+
+
+def quanta_cells(n_tasks: int, seeds, iters: int, k: int = 8, exponent: float = 1.5,
+                 width: int = SWEEP_MODEL.n_embd) -> list[dict]:
+    model = asdict(replace(SWEEP_MODEL, vocab_size=Quanta(n_tasks, k, exponent, 33).vocab_size,
+                           block_size=32, n_embd=int(width)))
     return [{"family": "quanta", "n_tasks": n_tasks, "k": k, "exponent": exponent, "seed": int(s),
              "iters": int(iters), "model": model, "n_segments": 6000} for s in seeds]
 
@@ -40,7 +50,7 @@ def train_quanta_group(group: list[dict]) -> list[dict]:
     c0 = group[0]
     seg = cfg.block_size + 1
     q = Quanta(c0["n_tasks"], c0["k"], c0["exponent"], seg, seed=0)  # the same skills for every seed
-    tc = replace(sweep_train_config(c0["iters"]), batch_size=32)
+    tc = replace(sweep_train_config(c0["iters"]), batch_size=QUANTA_BATCH)
     train, val = [], []
     for c in group:
         train.append(q.sample(c["n_segments"], np.random.default_rng([c["seed"], 21]))[0])

@@ -39,11 +39,16 @@ def three_sources(period: int = 16, seed: int = 0, synthetic_length: int = 200_0
     return out, k
 
 
+def teaser_model(vocab_size: int, n_embd: int, block_size: int) -> GPTConfig:
+    """The teaser's GPT: two layers, four heads."""
+    return GPTConfig(vocab_size=vocab_size, block_size=block_size, n_layer=2, n_head=4, n_embd=n_embd)
+
+
 def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: int, seed: int,
            device: Device | None = None) -> tuple[list[dict], dict]:
     """Train one tiny GPT per source and seed; return loss-curve records (bits) and run facts."""
     datasets, k = three_sources(seed=seed)
-    model_cfg = GPTConfig(vocab_size=k, block_size=block_size, n_layer=2, n_head=4, n_embd=n_embd)
+    model_cfg = teaser_model(k, n_embd, block_size)
     records, n_params = [], None
     for name, (train, val, h) in datasets.items():
         for s in range(n_seeds):

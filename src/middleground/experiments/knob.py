@@ -21,8 +21,16 @@ from ..sources.tasks import bayes_position_loss, dirichlet_markov_segments
 from ..sweeps.knob import SWEEP_MODEL, sweep_train_config
 
 
-def icl_cells(alphas, seeds, iters: int, k: int = 3) -> list[dict]:
-    model = asdict(replace(SWEEP_MODEL, vocab_size=k, block_size=64))
+ICL_BATCH = 32  # windows per step of the in-context runs
+
+
+def icl_alphas(knob_points: int) -> list[float]:
+    """Dirichlet concentrations of the in-context runs: two under the smallest profile, else three."""
+    return [0.3, 3.0] if knob_points <= 3 else [0.3, 1.0, 3.0]
+
+
+def icl_cells(alphas, seeds, iters: int, k: int = 3, width: int = SWEEP_MODEL.n_embd) -> list[dict]:
+    model = asdict(replace(SWEEP_MODEL, vocab_size=k, block_size=64, n_embd=int(width)))
     return [{"family": "dirichlet-markov", "alpha": float(a), "seed": int(s), "iters": int(iters),
              "k": k, "model": model, "n_segments": 4000} for a in alphas for s in seeds]
 
@@ -35,7 +43,7 @@ def train_icl_group(group: list[dict]) -> list[dict]:
     device = pick()
     cfg = GPTConfig(**group[0]["model"])
     k, T = group[0]["k"], cfg.block_size
-    tc = replace(sweep_train_config(group[0]["iters"]), batch_size=32)
+    tc = replace(sweep_train_config(group[0]["iters"]), batch_size=ICL_BATCH)
     train, val, val_segs = [], [], []
     for c in group:
         rng = np.random.default_rng([c["seed"], 11])

@@ -248,6 +248,13 @@ def text_estimates(x: np.ndarray, L_max: int, n_parts: int = 4) -> dict:
     return whole
 
 
+def cross_entropy_model(vocab_size: int, n_layer: int = 2, n_embd: int = 64,
+                        block_size: int = 64) -> GPTConfig:
+    """The small GPT whose held-out cross-entropy bounds an entropy rate."""
+    return GPTConfig(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer, n_head=4,
+                     n_embd=n_embd, dropout=0.0, bias=False)
+
+
 def model_cross_entropy(train_tokens, val_tokens, vocab_size: int, iters: int, seed: int,
                         n_layer: int = 2, n_embd: int = 64, block_size: int = 64,
                         batch_size: int = 32, device=None) -> float:
@@ -257,8 +264,7 @@ def model_cross_entropy(train_tokens, val_tokens, vocab_size: int, iters: int, s
     entropy rate h, whatever the model: this is an upper bound on h (up to sampling noise in the
     held-out set), and a loose one when the model is small or undertrained.
     """
-    cfg = GPTConfig(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer, n_head=4,
-                    n_embd=n_embd, dropout=0.0, bias=False)
+    cfg = cross_entropy_model(vocab_size, n_layer, n_embd, block_size)
     tc = TrainConfig(max_iters=iters, batch_size=batch_size, learning_rate=2e-3, min_lr=2e-4,
                      warmup_iters=min(100, iters // 10), eval_interval=iters, eval_iters=2, seed=seed)
     run = fit(cfg, tc, train_tokens, val_tokens, device)

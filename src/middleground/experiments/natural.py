@@ -109,6 +109,14 @@ def _score(continuations: list[str], targets: list[str], stop: str) -> tuple[flo
     return float(np.mean(exact)), float(np.mean(chars))
 
 
+def degradations(noise_points: int) -> list[str]:
+    """The chapter's texts: the original, ``noise_points - 1`` noise rates up to 1, two shuffles
+    and two n-gram surrogates."""
+    rates = [round(float(p), 3) for p in np.linspace(0.0, 1.0, noise_points)][1:]
+    return (["original"] + [f"noise {p}" for p in rates]
+            + ["word shuffle", "char shuffle", "ngram 1", "ngram 3"])
+
+
 def cells(names: list[str], seeds, iters: int, data_seed: int, n_chars: int) -> list[dict]:
     model = asdict(TEXT_MODEL)
     return [{"family": "text", "degradation": n, "seed": int(s), "iters": int(iters),

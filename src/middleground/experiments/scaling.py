@@ -19,6 +19,13 @@ SCALING_LADDER = [(1, 2, 16), (2, 2, 24), (2, 2, 32), (3, 3, 48), (4, 4, 64), (4
                   (4, 4, 128), (6, 6, 192), (6, 8, 256), (6, 6, 384)]
 
 
+def rung_model(rung: tuple[int, int, int], vocab_size: int, block_size: int) -> GPTConfig:
+    """The GPT of one rung ``(n_layer, n_head, n_embd)`` of :data:`SCALING_LADDER`."""
+    n_layer, n_head, n_embd = rung
+    return GPTConfig(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer,
+                     n_head=n_head, n_embd=n_embd, dropout=0.0, bias=False)
+
+
 def non_embedding_params(model) -> int:
     """Kaplan et al.'s N: every parameter except the token and position tables."""
     return model.num_params(include_position=False) - model.wte.weight.numel()
@@ -39,8 +46,7 @@ def scaling_family(n_sizes: int, max_iters: int, batch_size: int, block_size: in
     tokens = max_iters * batch_size * block_size
     records = []
     for n_layer, n_head, n_embd in SCALING_LADDER[:n_sizes]:
-        cfg = GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layer,
-                        n_head=n_head, n_embd=n_embd, dropout=0.0, bias=False)
+        cfg = rung_model((n_layer, n_head, n_embd), len(vocab), block_size)
         for s in range(n_seeds):
             tc = TrainConfig(max_iters=max_iters, lr_decay_iters=max_iters, batch_size=batch_size,
                              learning_rate=1e-3 if n_embd >= 256 else 2e-3, min_lr=1e-4,

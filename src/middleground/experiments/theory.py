@@ -55,6 +55,11 @@ def model_config(width: int, alphabet_size: int = 3) -> GPTConfig:
                      n_embd=int(width), bias=True)
 
 
+def mess3_widths(top_width: int) -> list[int]:
+    """The three Mess3 model widths: a quarter, a half and all of ``top_width``."""
+    return [top_width // 4, top_width // 2, top_width]
+
+
 def train_config(iters: int, seed: int) -> TrainConfig:
     return TrainConfig(max_iters=int(iters), batch_size=64, learning_rate=3e-3, min_lr=3e-4,
                        warmup_iters=min(100, int(iters) // 10), eval_interval=int(iters),
@@ -212,6 +217,14 @@ def ladder_points(rows: list[dict], top_width: int) -> list[dict]:
 
 
 # --- Part 3: learning curves predicted from data statistics -------------------------------------
+
+CURVE_WIDTH = 48  # width of every learning-curve model
+
+
+def curve_sizes(n: int) -> list[int]:
+    """``n`` training-set sizes (in windows), a factor 4 apart from 32."""
+    return [32 * 4**i for i in range(n)]
+
 
 def curve_config(width: int, alphabet_size: int, block: int) -> GPTConfig:
     return GPTConfig(vocab_size=alphabet_size, block_size=int(block), n_layer=3, n_head=2,

@@ -12,6 +12,13 @@ from ..gpt.text import shakespeare_char
 from ..gpt.train import fit, split_loss
 
 
+def recipe_model(vocab_size: int, n_layer: int, n_head: int, n_embd: int, block_size: int,
+                 dropout: float) -> GPTConfig:
+    """nanoGPT's character model at the chapter's sizes (no biases, as its GPU recipe)."""
+    return GPTConfig(vocab_size=vocab_size, block_size=block_size, n_layer=n_layer, n_head=n_head,
+                     n_embd=n_embd, dropout=dropout, bias=False)
+
+
 def shakespeare_run(n_layer: int, n_head: int, n_embd: int, block_size: int, batch_size: int,
                     max_iters: int, eval_interval: int, eval_iters: int, dropout: float,
                     learning_rate: float, seed: int, sample_chars: int, compile: bool = False,
@@ -23,8 +30,7 @@ def shakespeare_run(n_layer: int, n_head: int, n_embd: int, block_size: int, bat
     """
     device = device or pick()
     train, val, vocab = shakespeare_char()
-    model_cfg = GPTConfig(vocab_size=len(vocab), block_size=block_size, n_layer=n_layer,
-                          n_head=n_head, n_embd=n_embd, dropout=dropout, bias=False)
+    model_cfg = recipe_model(len(vocab), n_layer, n_head, n_embd, block_size, dropout)
     tc = TrainConfig(max_iters=max_iters, lr_decay_iters=max_iters, batch_size=batch_size,
                      learning_rate=learning_rate, min_lr=learning_rate / 10,
                      warmup_iters=min(100, max_iters // 10), eval_interval=eval_interval,

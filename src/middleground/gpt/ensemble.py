@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch
 from .device import Device, pick
+from . import training_log
 from .model import GPT, GPTConfig
 
 # Names of the stacked parameters, in the layout of GPT.state_dict() per block.
@@ -178,6 +179,7 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     val_xy = [fixed_batches(v, cfg.block_size, step_windows, tc.eval_iters, EVAL_SEED["val"], stride)
               for v in val_t]
     val_xy = (torch.stack([x for x, _ in val_xy]), torch.stack([y for _, y in val_xy]))
+    training_log.record(cfg, tc.batch_size * tc.gradient_accumulation_steps, tc.max_iters, M)
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)
     opt = adamw(model, tc, device, batch_dims=1)
     gens = [torch.Generator().manual_seed(s) for s in seeds]

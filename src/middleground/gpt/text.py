@@ -59,6 +59,11 @@ def split(tokens: np.ndarray, train_fraction: float = 0.9) -> tuple[np.ndarray, 
     return tokens[:cut], tokens[cut:]
 
 
+# Distinct characters of Tiny Shakespeare (nanoGPT's vocabulary of 65), for sizing a model
+# without reading the corpus; tests check it against the file.
+SHAKESPEARE_VOCAB_SIZE = 65
+
+
 def shakespeare_char():
     """Tiny Shakespeare at character level, split 90/10 by position as nanoGPT does."""
     corpus = data.read_text("tinyshakespeare")

@@ -51,7 +51,7 @@ from ..base.data import DataError
 from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
     remove_stale_partials, write_bytes, write_json
 from ..base.locks import FolderBusy, exclusive
-from . import distributed
+from . import distributed, training_log
 from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, \
     random_batch
 from .distributed import World
@@ -265,6 +265,8 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
             torch.cuda.set_rng_state(state["cuda_rng"])
         history, start = state["history"], state["iter"]
     segments = segments + [{"start_iter": start, "train_cfg": asdict(tc), "processes": world.size}]
+    if world.main:
+        training_log.record(model_cfg, step_windows, tc.max_iters)
     step_model = torch.compile(model) if tc.compile else model
     train_model = step_model
     if world.size > 1:  # gradients averaged across ranks after each step's last micro-batch

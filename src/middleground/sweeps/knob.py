@@ -206,18 +206,20 @@ def train_group(group: list[dict]) -> list[dict]:
     return results
 
 
-def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int) -> list[dict]:
+def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int,
+                   width: int = SWEEP_MODEL.n_embd) -> list[dict]:
     """Every family along its knob: ``knob_points`` settings of temperature and noise (placed by
     exact h, :func:`middleground.sources.knobs.knob_shares`), the orders,
-    the two ε-machines and Santa Fe, each with ``n_seeds`` seeds from ``seed``."""
+    the two ε-machines and Santa Fe, each with ``n_seeds`` seeds from ``seed``, at model width
+    ``width``."""
     seeds = [seed + i for i in range(n_seeds)]
     small = knob_points <= 3
     out = []
     for family in KNOBS:
-        out += cells(family, knob_settings(family, knob_points), seeds, iters)
-    out += cells("order", [1, 2] if small else [1, 2, 3], seeds, iters)
-    out += cells("hmm", ["golden mean", "even process"], seeds, iters)
-    out += cells("santa-fe", [0.5] if small else [0.3, 0.5, 0.7], seeds, iters)
+        out += cells(family, knob_settings(family, knob_points), seeds, iters, width)
+    out += cells("order", [1, 2] if small else [1, 2, 3], seeds, iters, width)
+    out += cells("hmm", ["golden mean", "even process"], seeds, iters, width)
+    out += cells("santa-fe", [0.5] if small else [0.3, 0.5, 0.7], seeds, iters, width)
     return out
 
 
@@ -225,11 +227,11 @@ def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int) -> lis
 
 def results(profile: str | None = None, seed: int = 0, **sizes) -> tuple[list[dict], list[dict], dict]:
     """The standard sweep at the ``knob`` chapter's sizes for ``profile``: ``(cells, results,
-    counts)``. ``sizes`` may override ``iters``, ``n_seeds`` or ``knob_points`` (``None`` keeps the
-    profile's). Every chapter that shows this sweep calls this, so all ask the cache for the very
+    counts)``. ``sizes`` may override ``iters``, ``n_seeds``, ``knob_points`` or ``width`` (``None``
+    keeps the profile's). Every chapter that shows this sweep calls this, so all ask the cache for the very
     same runs (and only the first to run trains them)."""
     cfg = resolve("knob", profile, seed=seed, **sizes)
-    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed)
+    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts
 
@@ -247,10 +249,10 @@ def ladder_widths(rungs: int, top: int) -> list[int]:
     if not (isinstance(rungs, int) and rungs >= 3):
         raise ValueError(f"rungs must be an integer >= 3; got {rungs!r}")
     if not (isinstance(top, int) and top >= 8 and top % 2 == 0):
-        raise ValueError(f"top_width must be an even integer >= 8; got {top!r}")
+        raise ValueError(f"width (the top rung) must be an even integer >= 8; got {top!r}")
     widths = [2 * round(top / 2 ** (0.5 * (rungs - 1 - i)) / 2) for i in range(rungs)]
     if widths[0] < 4 or len(set(widths)) < rungs:
-        raise ValueError(f"top_width {top} is too small for {rungs} rungs a factor √2 apart")
+        raise ValueError(f"width {top} is too small for {rungs} rungs a factor √2 apart")
     return widths
 
 
@@ -263,10 +265,10 @@ def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths) 
 
 def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
     """The ladder at the ``ladder`` chapter's sizes for ``profile``: ``(cells, results, counts,
-    widths)``. Its top rung under ``quick`` and ``full`` is the standard sweep's model, so those runs
+    widths)``. Its top rung is the standard sweep's model (the sweep's ``width``), so those runs
     come from the cache when chapter ``knob`` has run (and serve it when this runs first)."""
     cfg = resolve("ladder", profile, seed=seed, **sizes)
-    widths = ladder_widths(cfg.rungs, cfg.top_width)
+    widths = ladder_widths(cfg.rungs, cfg.width)
     todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts, widths
