@@ -3,12 +3,16 @@ the executed notebooks rendered strictly with execution off, and the pages check
 browser with no network."""
 
 import json
+import os
 import shutil
+from dataclasses import asdict
 
 import pytest
 
 from middleground.book import browser_check, runner
 from middleground.book.runner import StaleNotebook, chapters_in_toc, is_notebook
+from middleground.experiments import plan
+from middleground.gpt import training_log
 
 NOTEBOOKS = [p for p in chapters_in_toc() if is_notebook(p)]
 
@@ -17,7 +21,13 @@ NOTEBOOKS = [p for p in chapters_in_toc() if is_notebook(p)]
 def built_book(tmp_path_factory):
     executed = tmp_path_factory.mktemp("executed")
     site = tmp_path_factory.mktemp("site")
-    code = runner.main(["--profile", "quick", "--book", "--out", str(executed), "--html-root", str(site)])
+    trainings = tmp_path_factory.getbasetemp() / "trainings.jsonl"  # read by build_trainings
+    old = os.environ.get(training_log.LOG_ENV)
+    os.environ[training_log.LOG_ENV] = str(trainings)  # the kernels inherit it
+    try:
+        code = runner.main(["--profile", "quick", "--book", "--out", str(executed), "--html-root", str(site)])
+    finally:
+        os.environ.pop(training_log.LOG_ENV) if old is None else os.environ.update({training_log.LOG_ENV: old})
     log_file = site / "_build" / "render.log"
     log = log_file.read_text() if log_file.exists() else ""
     return code, executed, site / "_build" / "html", log
@@ -35,6 +45,33 @@ def test_every_chapter_executes_once_through_papermill(built_book, capsys):
         meta = nb["metadata"]["middleground"]
         assert meta["source_sha256"] == runner.sha256_of(path) and meta["profile"] == "quick"
     assert not list(executed.glob("*.partial.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def build_trainings(built_book, tmp_path_factory):
+    """The trainings the quick build started, as its trainers logged them."""
+    path = tmp_path_factory.getbasetemp() / "trainings.jsonl"
+    return training_log.read(path) if path.exists() else []
+
+
+def test_the_plan_the_appendix_shows_is_what_the_build_trained(built_book, build_trainings):
+    """Every training the quick build started (logged by the trainers) is a row of the plan, with
+    no more members than the row; every row outside the sweep cache was trained, all its runs (a
+    cached row may have been served by runs an earlier test stored)."""
+    assert built_book[0] == 0
+    logged = build_trainings
+    rows = [r for rs in plan.book("quick").values() for r in rs]
+
+    def same(entry, r):
+        return (entry["model"] == asdict(r.model) and entry["batch_size"] == r.batch_size
+                and entry["steps"] == r.steps)
+
+    assert logged
+    for entry in logged:
+        assert any(same(entry, r) and entry["members"] <= r.members for r in rows), entry
+    for r in rows:
+        if not r.cached:
+            assert sum(e["members"] for e in logged if same(e, r)) == r.runs, r
 
 
 def test_the_strict_render_passes_with_no_warnings_and_executes_nothing(built_book):

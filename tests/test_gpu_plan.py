@@ -120,3 +120,34 @@ def test_part_three_models_grow_with_the_gpu_profile():
 def test_unknown_chapter_is_refused():
     with pytest.raises(ValueError, match="chapter must be one of"):
         plan.trainings("matmul", "gpu")
+
+
+def test_the_gpu_check_script_rehearses_on_a_machine_with_only_torch_and_numpy(tmp_path):
+    """``benchmarks/gpu_check.py --smoke``: every step of the lent-GPU script at toy sizes, compile
+    included, with ``python -S`` and a site folder of torch, numpy and their requirements only (as
+    on the lent machine); it writes a whole results file."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from test_distributed import _site_with_only
+
+    root = Path(__file__).resolve().parents[1]
+    site = _site_with_only(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(site), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "gpu_check.json"
+    proc = subprocess.run([sys.executable, "-S", str(root / "benchmarks" / "gpu_check.py"), "--smoke",
+                           "--out", str(out)], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["smoke"] and [r["compile"] for r in result["throughput"]] == [False, True]
+    assert all(r["tokens_per_s"] > 0 and 0 < r["mfu"] for r in result["throughput"])
+    assert math.isfinite(result["training"]["val_loss_whole_split"])
+    assert len(result["scaling"]) == 2 and result["scaling"][0]["N"] < result["scaling"][1]["N"]
+    # without CUDA and without --smoke it refuses at once, naming the way out
+    proc = subprocess.run([sys.executable, "-S", str(root / "benchmarks" / "gpu_check.py"), "--out",
+                           str(tmp_path / "x.json")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "--smoke" in proc.stderr and not (tmp_path / "x.json").exists()

@@ -47,7 +47,8 @@ def _groups(what: str, cells: list[dict], group_key, batch_size) -> list[Trainin
     for members in groups.values():
         c0 = members[0]
         b = batch_size(c0) if callable(batch_size) else batch_size
-        rows.append(Training(what, GPTConfig(**c0["model"]), b, c0["iters"], len(members), len(members)))
+        rows.append(Training(what, GPTConfig(**c0["model"]), b, c0["iters"], len(members), len(members),
+                             cached=True))
     return rows
 
 
@@ -127,7 +128,8 @@ def _natural(cfg) -> list[Training]:
                           [cfg.seed + i for i in range(cfg.n_seeds)], cfg.iters, cfg.seed, cfg.text_chars)
     texts = _groups("degraded texts", cells, natural.group_key,
                     sweep.sweep_train_config(cfg.iters).batch_size)
-    strong = [Training("strongest text model", GPTConfig(**c["model"]), c["batch_size"], c["iters"], 1)
+    strong = [Training("strongest text model", GPTConfig(**c["model"]), c["batch_size"], c["iters"], 1,
+                       cached=True)
               for c in natural.strong_cells(cfg, cfg.seed)]
     return texts + strong
 

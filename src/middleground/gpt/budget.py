@@ -37,6 +37,7 @@ from .model import GPT, GPTConfig
 # 3.35 TB/s of HBM3 bandwidth. The H200 has the same compute and 4.8 TB/s.
 H100_BF16_FLOPS = 989e12
 H100_MEMORY_BYTES_PER_S = 3.35e12
+H100_FP32_FLOPS = 67e12  # without tensor cores
 ASSUMED_MFU = 0.40
 STATE_BYTES_PER_PARAM = 16  # float32 weight + gradient + AdamW's first and second moments
 
@@ -44,7 +45,8 @@ STATE_BYTES_PER_PARAM = 16  # float32 weight + gradient + AdamW's first and seco
 @dataclass(frozen=True)
 class Training:
     """``runs`` runs of one model shape; ``members`` of them (at most) train together as one
-    stacked ensemble (1: the single-model trainer)."""
+    stacked ensemble (1: the single-model trainer). ``cached``: trained through the sweep cache,
+    so a build may reuse the runs instead of training them."""
 
     what: str
     model: GPTConfig
@@ -52,6 +54,7 @@ class Training:
     steps: int
     runs: int
     members: int = 1
+    cached: bool = False
 
     def __post_init__(self):
         for name in ("batch_size", "steps", "runs", "members"):
@@ -80,7 +83,7 @@ class Training:
     def row(self) -> dict:
         return {"what": self.what, **{k: v for k, v in asdict(self.model).items()},
                 "batch_size": self.batch_size, "steps": self.steps, "runs": self.runs,
-                "members": self.members, "params": self.n_params, "tokens": self.tokens,
+                "members": self.members, "cached": self.cached, "params": self.n_params, "tokens": self.tokens,
                 "flops": self.flops()}
 
 
