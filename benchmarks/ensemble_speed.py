@@ -1,17 +1,27 @@
-"""Ensemble training against one-after-another training, in the same run.
+"""Ensemble training against one-after-another training, in the same run, with its limit.
 
     python benchmarks/ensemble_speed.py [--models 8] [--iters 300] [--out benchmarks/results/ensemble_speed.json]
 
-Trains N copies (different seeds, different sources) of the sweep model (middleground.sweeps.knob) twice: as
-one stacked ensemble (:func:`middleground.gpt.ensemble.fit_ensemble`) and one after another with the
-single-model trainer (:func:`middleground.gpt.train.fit`), with the same configuration and steps.
-Prints models·tokens/s for both and their ratio. Target on this project's 2-core CPU: >= 3x at
-N = 8. A benchmark prints figures; it is not a timed test.
+Trains N copies (different seeds, different sources) of the sweep model (middleground.sweeps.knob)
+three ways, with the same configuration and steps: one after another with the single-model
+trainer (:func:`middleground.gpt.train.fit`), as one stacked ensemble
+(:func:`middleground.gpt.ensemble.fit_ensemble`), and as that ensemble under ``torch.compile``.
+Rates are model-tokens per second of the training steps (the median step, so evaluations and the
+compiler's first steps are left out; the wall-clock rates of the whole runs are printed too), and
+MFU against the matmul peak measured in the same run.
+
+Then *why* the rate is what it is: ``torch.profiler`` over eager ensemble steps, grouped by kind of
+operation, and a roofline estimate of one step: its FLOPs (nanoGPT's count) against the measured
+peak, and the bytes it must move at the least (activations written in the forward pass and read in
+the backward, their gradients likewise, and AdamW's reads and writes of weights, gradients and
+moments) against the bandwidth measured here. Target on this project's 2-core CPU: >= 3x at N = 8.
+A benchmark prints figures; it is not a timed test.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from dataclasses import replace
@@ -22,13 +32,55 @@ import torch
 
 from middleground.base.files import write_json
 from middleground.book import provenance
+from middleground.gpt import budget, core, roofline
 from middleground.gpt.device import pick
-from middleground.gpt.ensemble import fit_ensemble
+from middleground.gpt.ensemble import EnsembleGPT, clip_per_member, fit_ensemble
+from middleground.gpt.flops import flops_per_token, matmul_peak
+from middleground.gpt.model import GPT
 from middleground.gpt.train import fit
 from middleground.sources.knobs import markov_knob
 from middleground.sweeps.knob import SWEEP_MODEL, sweep_train_config
 
 ROOT = Path(__file__).resolve().parents[1]
+KINDS = {"matmul": ("aten::bmm", "aten::mm", "aten::addmm", "aten::matmul"),
+         "attention": ("scaled_dot_product",),
+         "GELU": ("gelu",),
+         "layer norm": ("layer_norm",),
+         "embedding": ("embedding", "index"),
+         "optimiser": ("adamw", "_fused_adam"),
+         "loss": ("log_softmax", "nll_loss", "cross_entropy")}
+
+
+def kind_of(name: str) -> str:
+    low = name.lower()
+    return next((k for k, keys in KINDS.items() if any(key in low for key in keys)), "other")
+
+
+def profile_steps(cfg, tc, models: int, device, steps: int = 20) -> dict:
+    """Self CPU milliseconds per eager ensemble step, by kind of operation (profiler overhead
+    included, so the parts sum to more than a step's wall time)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    model = EnsembleGPT.fresh(cfg, list(range(models)))
+    opt = core.adamw(model, tc, device, batch_dims=1)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(cfg.vocab_size, (models, tc.batch_size, cfg.block_size), generator=gen)
+    y = torch.randint(cfg.vocab_size, (models, tc.batch_size, cfg.block_size), generator=gen)
+
+    def clip(m):
+        clip_per_member(m, tc.grad_clip)
+
+    for _ in range(10):
+        core.step(model, opt, x, y, tc.learning_rate, device, clip)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            core.step(model, opt, x, y, tc.learning_rate, device, clip)
+    out: dict[str, float] = {}
+    for event in prof.key_averages():
+        if event.key.startswith(("aten::", "Optimizer")) or "adam" in event.key.lower():
+            kind = kind_of(event.key)
+            out[kind] = out.get(kind, 0.0) + event.self_cpu_time_total / 1e3 / steps
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv=None) -> int:
@@ -46,33 +98,77 @@ def main(argv=None) -> int:
     streams = [markov_knob(t, 0).sample(50_000, np.random.default_rng(i)) for i, t in enumerate(temps)]
     vals = [markov_knob(t, 0).sample(5_000, np.random.default_rng(100 + i)) for i, t in enumerate(temps)]
     seeds = list(range(args.models))
-    tokens = args.iters * tc.batch_size * cfg.block_size
+    step_tokens = tc.batch_size * cfg.block_size
+    tokens = args.iters * step_tokens
+    peak_before = matmul_peak("cpu")
 
     t0 = time.perf_counter()
-    run = fit_ensemble(cfg, tc, streams, vals, seeds, device)
-    ens_s = time.perf_counter() - t0
+    eager = fit_ensemble(cfg, tc, streams, vals, seeds, device)
+    eager_wall = time.perf_counter() - t0
     t0 = time.perf_counter()
-    seq_final = []
+    compiled = fit_ensemble(cfg, replace(tc, compile=True), streams, vals, seeds, device)
+    compiled_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    seq_steps, seq_final = [], []
     for i in range(args.models):
         # the same seed as ensemble member i: identical initial weights and batches
-        seq_final.append(fit(cfg, replace(tc, seed=seeds[i]), streams[i], vals[i], device)
-                         .history[-1]["val_loss"])
-    seq_s = time.perf_counter() - t0
+        run = fit(cfg, replace(tc, seed=seeds[i]), streams[i], vals[i], device)
+        seq_steps += run.iter_seconds
+        seq_final.append(run.history[-1]["val_loss"])
+    seq_wall = time.perf_counter() - t0
+    peak = max(peak_before, matmul_peak("cpu"))
+    bandwidth = roofline.memory_bandwidth("cpu")
 
-    ens_rate = args.models * tokens / ens_s
-    seq_rate = args.models * tokens / seq_s
-    print(f"{args.models} models x {args.iters} steps x {tc.batch_size * cfg.block_size} tokens "
-          f"({cfg.n_layer} layers, width {cfg.n_embd}, {torch.get_num_threads()} threads)")
-    print(f"ensemble:   {ens_s:.1f} s, {ens_rate:,.0f} model-tokens/s")
-    print(f"sequential: {seq_s:.1f} s, {seq_rate:,.0f} model-tokens/s")
-    print(f"speed-up: {ens_rate / seq_rate:.2f}x (target >= 3x at N = 8)")
+    n_params = GPT(cfg).num_params()
+    fpt = flops_per_token(cfg, GPT(cfg).num_params(include_position=False))
+    rates = {"sequential": step_tokens / statistics.median(seq_steps),
+             "ensemble": args.models * step_tokens / statistics.median(eager.iter_seconds),
+             "ensemble, compiled": args.models * step_tokens / statistics.median(compiled.iter_seconds)}
+    walls = {"sequential": seq_wall, "ensemble": eager_wall, "ensemble, compiled": compiled_wall}
+    compile_s = compiled.iter_seconds[0] - statistics.median(compiled.iter_seconds)
+
+    # The roofline of one ensemble step.
+    step_flops = args.models * step_tokens * fpt
+    act = budget.activation_bytes(cfg, None) * tc.batch_size
+    step_bytes = args.models * (4 * act + 28 * n_params)  # activations and their gradients, each
+    # written once and read once; AdamW reads weight, gradient and two moments, writes three
+    floor_s = max(step_flops / peak, step_bytes / bandwidth)
+    profile = profile_steps(cfg, tc, args.models, device)
+
+    print(f"{args.models} models x {args.iters} steps x {step_tokens} tokens ({cfg.n_layer} layers, "
+          f"width {cfg.n_embd}, {torch.get_num_threads()} threads); matmul peak {peak / 1e9:.0f} "
+          f"GFLOP/s, copy bandwidth {bandwidth / 1e9:.1f} GB/s, measured now")
+    rows = {}
+    for name, rate in rates.items():
+        rows[name] = {"model_tokens_per_s": rate, "speedup": rate / rates["sequential"],
+                      "mfu": rate * fpt / peak, "wall_s": walls[name],
+                      "wall_model_tokens_per_s": args.models * tokens / walls[name]}
+        print(f"{name:>19}: {rate:>10,.0f} model-tokens/s in steps ({rows[name]['speedup']:.2f}x, "
+              f"MFU {100 * rows[name]['mfu']:.1f}%); whole run {walls[name]:.1f} s "
+              f"({rows[name]['wall_model_tokens_per_s']:,.0f} model-tokens/s)")
+    print(f"compiling took about {compile_s:.1f} s (the first step's excess)")
+    print(f"one ensemble step: {step_flops / 1e9:.2f} GFLOP (floor {1e3 * step_flops / peak:.2f} ms at "
+          f"peak), >= {step_bytes / 1e6:.1f} MB moved (floor {1e3 * step_bytes / bandwidth:.2f} ms); "
+          f"measured {1e3 * statistics.median(eager.iter_seconds):.2f} ms eager, "
+          f"{1e3 * statistics.median(compiled.iter_seconds):.2f} ms compiled")
+    limit = args.models * statistics.median(seq_steps) / floor_s
+    print(f"roofline limit of the speed-up: {limit:.1f}x (sequential steps against the floor)")
+    print("eager step by kind (ms, self CPU time under the profiler): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in profile.items()))
     print("final val loss, ensemble vs sequential (the same runs; equal to float32 rounding): "
-          + ", ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(run.history[-1]["val_loss"], seq_final)))
+          + ", ".join(f"{a:.3f}/{b:.3f}" for a, b in zip(eager.history[-1]["val_loss"], seq_final)))
     result = {"benchmark": "ensemble_speed", **provenance.stamp(), "device": device.name,
-              "models": args.models, "iters": args.iters, "tokens_per_model": tokens, "ensemble_s": ens_s,
-              "sequential_s": seq_s, "ensemble_model_tokens_per_s": ens_rate,
-              "sequential_model_tokens_per_s": seq_rate, "speedup": ens_rate / seq_rate,
-              "target_speedup": 3.0}
+              "models": args.models, "iters": args.iters, "tokens_per_model": tokens,
+              "peak_flops": peak, "bandwidth_bytes_per_s": bandwidth, "flops_per_token": fpt,
+              "rates": rows, "speedup": rows["ensemble"]["speedup"],
+              "speedup_compiled": rows["ensemble, compiled"]["speedup"], "compile_s": compile_s,
+              "step": {"flops": step_flops, "bytes_at_least": step_bytes,
+                       "compute_floor_s": step_flops / peak, "memory_floor_s": step_bytes / bandwidth,
+                       "eager_s": statistics.median(eager.iter_seconds),
+                       "compiled_s": statistics.median(compiled.iter_seconds),
+                       "sequential_s_per_model": statistics.median(seq_steps),
+                       "speedup_limit": limit},
+              "profile_ms_per_step": profile, "target_speedup": 3.0}
     write_json(args.out, result)
     print(f"wrote {args.out}")
     return 0

@@ -207,3 +207,28 @@ def test_evaluation_is_float32_even_when_training_uses_bf16_autocast():
     with torch.no_grad(), bf16_cpu.autocast():  # what autocast would have given: measurably different
         _, loss = model(*xy)
     assert abs(loss.item() - evaluate(model, xy, fp32_cpu)) > 1e-6
+
+
+def test_the_training_log_records_each_run_when_asked(tmp_path, monkeypatch):
+    """MIDDLEGROUND_TRAINING_LOG: one JSON line per run started (model, windows per step, steps,
+    members); unset, nothing is written."""
+    import numpy as np
+
+    from middleground.gpt import training_log
+    from middleground.gpt.ensemble import fit_ensemble
+    from middleground.gpt.train import fit
+    from middleground.sources.processes import IID
+
+    cfg = GPTConfig(vocab_size=5, block_size=8, n_layer=1, n_head=2, n_embd=16)
+    tc = TrainConfig(max_iters=2, batch_size=4, warmup_iters=0, eval_interval=2, eval_iters=1)
+    x = IID.uniform(5).sample(300, np.random.default_rng(0))
+    log = tmp_path / "log.jsonl"
+    monkeypatch.delenv(training_log.LOG_ENV, raising=False)
+    fit(cfg, tc, x[:200], x[200:])
+    assert not log.exists()
+    monkeypatch.setenv(training_log.LOG_ENV, str(log))
+    fit(cfg, tc, x[:200], x[200:])
+    fit_ensemble(cfg, tc, [x[:200]] * 3, [x[200:]] * 3, [0, 1, 2])
+    entries = training_log.read(log)
+    assert [e["members"] for e in entries] == [1, 3]
+    assert all(e["model"]["n_embd"] == 16 and e["batch_size"] == 4 and e["steps"] == 2 for e in entries)

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch
 from .device import Device, pick
-from . import training_log
+from . import allocator, training_log
 from .model import GPT, GPTConfig
 
 # Names of the stacked parameters, in the layout of GPT.state_dict() per block.
@@ -116,8 +116,11 @@ class EnsembleGPT(nn.Module):
         if T > self.cfg.block_size:
             raise ValueError(f"sequence length {T} exceeds block_size {self.cfg.block_size}")
         C, H = self.cfg.n_embd, self.cfg.n_head
-        members = torch.arange(M, device=idx.device)[:, None, None]
-        x = self.wte[members, idx] + self.wpe[:, None, :T, :]
+        # member m's token t is row m * V + t of the stacked tables: one embedding lookup, whose
+        # backward is the dense kernel nn.Embedding uses (advanced indexing's is several times slower)
+        V = self.cfg.vocab_size
+        offsets = (torch.arange(M, device=idx.device) * V)[:, None, None]
+        x = F.embedding(idx + offsets, self.wte.reshape(M * V, C)) + self.wpe[:, None, :T, :]
         for block in self.blocks:
             h = self._norm(x, block["ln_1_weight"], block.get("ln_1_bias"))
             q, k, v = self._linear(h, block, "attn_qkv").split(C, dim=-1)
@@ -153,6 +156,7 @@ class EnsembleRun:
     model: EnsembleGPT
     history: list[dict]  # {"step", "val_loss": [M]}
     seconds: float
+    iter_seconds: list[float]  # wall time of each optimisation step (evaluations excluded)
 
 
 def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, seeds: list[int],
@@ -180,8 +184,12 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
               for v in val_t]
     val_xy = (torch.stack([x for x, _ in val_xy]), torch.stack([y for _, y in val_xy]))
     training_log.record(cfg, tc.batch_size * tc.gradient_accumulation_steps, tc.max_iters, M)
+    if device.type == "cpu":
+        allocator.keep_freed_memory()
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)
     opt = adamw(model, tc, device, batch_dims=1)
+    # compiled for training steps only (tc.compile): evaluations run the eager model in float32
+    step_model = torch.compile(model) if tc.compile else model
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     steps = set(range(0, tc.max_iters + 1, tc.eval_interval)) | {tc.max_iters}
 
@@ -198,15 +206,20 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     history: list[dict] = []
     record(0)
     start = time.perf_counter()
+    iter_seconds = []
     n_micro, size = tc.gradient_accumulation_steps, tc.batch_size
     for it in range(tc.max_iters):
+        t0 = time.perf_counter()
         batches = [random_batch(t, cfg.block_size, size * n_micro, g, stride) for t, g in zip(train_t, gens)]
         x, y = torch.stack([b[0] for b in batches]), torch.stack([b[1] for b in batches])
         micro = [(x[:, i * size:(i + 1) * size], y[:, i * size:(i + 1) * size]) for i in range(n_micro)]
-        accumulate(model, opt, micro, lr_at(it, tc), device, clip)
+        loss = accumulate(step_model, opt, micro, lr_at(it, tc), device, clip)
+        if device.type == "cuda":
+            loss.sum().item()  # waits for the GPU, so the step's time is its own
+        iter_seconds.append(time.perf_counter() - t0)
         if it + 1 in steps:
             record(it + 1)
     seconds = time.perf_counter() - start
     if not all(math.isfinite(v) for v in history[-1]["val_loss"]):
         raise FloatingPointError("an ensemble member's loss became non-finite; lower the learning rate")
-    return EnsembleRun(model, history, seconds)
+    return EnsembleRun(model, history, seconds, iter_seconds)

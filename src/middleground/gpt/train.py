@@ -51,7 +51,7 @@ from ..base.data import DataError
 from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
     remove_stale_partials, write_bytes, write_json
 from ..base.locks import FolderBusy, exclusive
-from . import distributed, training_log
+from . import allocator, distributed, training_log
 from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, \
     random_batch
 from .distributed import World
@@ -197,6 +197,8 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         raise ValueError("resume needs out_dir, the folder holding the checkpoint")
     tokens = {name: as_tokens(t, model_cfg.vocab_size, model_cfg.block_size, name)
               for name, t in (("train", train_tokens), ("val", val_tokens))}
+    if device.type == "cpu":
+        allocator.keep_freed_memory()
     world = distributed.join(device.type)  # a world of one unless torchrun started this process
     try:
         distributed.check_divisible(tc.gradient_accumulation_steps, world)
