@@ -61,6 +61,9 @@ def scaling_family(n_sizes: int, max_iters: int, batch_size: int, block_size: in
                 "seed": seed + s, "N": non_embedding_params(run.model),
                 "D": tokens,
                 "val_loss": split_loss(run.model, val, block_size, device),
+                # the same fixed number of windows from each split: like with like, for the gap
+                "train_loss_batches": run.history[-1]["train_loss"],
+                "val_loss_batches": run.history[-1]["val_loss"],
                 "wall_s": wall,
                 "flops_6ND": 6 * non_embedding_params(run.model) * tokens,
                 "flops_counted": flops_per_token(cfg, n_no_pos) * tokens,

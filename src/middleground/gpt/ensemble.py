@@ -169,7 +169,8 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     from ``seeds[m]`` alone, exactly as :func:`middleground.gpt.train.fit` with ``seed=seeds[m]``
     draws them, so a member's run does not depend on the others. ``on_eval(model, step)`` may
     return extra per-member measurements (a dict of lists of length M), stored in the history row
-    under ``"extra"``.
+    under ``"extra"``. ``tc.compile``: the training steps run through ``torch.compile`` (worth it
+    on a GPU, or for long runs: compiling takes seconds to a minute; evaluations stay eager).
     """
     device = device or pick()
     M = len(seeds)
