@@ -43,11 +43,9 @@ from middleground.base.files import write_json  # noqa: E402
 from middleground.base.paths import PACKAGE_DIR, fingerprint  # noqa: E402
 from middleground.book.profiles import resolve  # noqa: E402  (declarations only: no extra packages)
 from middleground.experiments import scaling, training  # noqa: E402
-from middleground.gpt.core import TrainConfig  # noqa: E402
 from middleground.gpt.device import pick  # noqa: E402
 from middleground.gpt.flops import matmul_peak  # noqa: E402
 from middleground.gpt.text import shakespeare_char  # noqa: E402
-from middleground.gpt.train import fit, split_loss  # noqa: E402
 
 THROUGHPUT_STEPS = 300
 TRAIN_STEPS = 1500
@@ -75,61 +73,51 @@ def _sizes(smoke: bool) -> dict:
             "scaling_steps": s.max_iters, "scaling_batch": s.batch_size, "scaling_block": s.block_size}
 
 
-def throughput(sizes: dict, device, compile: bool, data) -> dict:
-    train, val, vocab = data
-    cfg = training.recipe_model(len(vocab), sizes["layers"], sizes["heads"], sizes["width"],
-                                sizes["block"], sizes["dropout"])
-    steps = sizes["throughput_steps"]
-    tc = TrainConfig(max_iters=steps, batch_size=sizes["batch"], eval_interval=steps, eval_iters=2,
-                     warmup_iters=min(100, steps // 10), compile=compile)
+def _recipe(sizes: dict, steps: int, compile: bool, eval_iters: int, device) -> dict:
+    """Chapter training's own run (:func:`middleground.experiments.training.shakespeare_run`) at
+    these sizes and steps, without text samples."""
+    return training.shakespeare_run(sizes["layers"], sizes["heads"], sizes["width"], sizes["block"],
+                                    sizes["batch"], steps, max(1, steps // 5), eval_iters,
+                                    sizes["dropout"], resolve("training", "gpu").learning_rate, 0, 0,
+                                    compile, device)
+
+
+def throughput(sizes: dict, device, compile: bool) -> dict:
+    """The recipe for a few hundred steps: the median of the second half of its steps (the first
+    pay for compilation and autotuning)."""
     t0 = time.perf_counter()
-    run = fit(cfg, tc, train, val, device)
-    # the first steps pay for compilation and autotuning: the median of the second half is the rate
+    result = _recipe(sizes, sizes["throughput_steps"], compile, 2, device)
+    run = result["run"]
     settled = run.iter_seconds[len(run.iter_seconds) // 2:]
     ms = 1e3 * statistics.median(settled)
-    tokens = sizes["batch"] * cfg.block_size / (ms / 1e3)
-    return {"compile": compile, "steps": steps, "wall_s": time.perf_counter() - t0,
-            "first_step_s": run.iter_seconds[0], "ms_per_step": ms, "tokens_per_s": tokens,
+    return {"compile": compile, "steps": sizes["throughput_steps"], "wall_s": time.perf_counter() - t0,
+            "first_step_s": run.iter_seconds[0], "ms_per_step": ms,
+            "tokens_per_s": sizes["batch"] * sizes["block"] / (ms / 1e3),
             "flops_per_token": run.summary()["flops_per_token"], "n_params": run.n_params}
 
 
-def chapter_training(sizes: dict, device, data) -> dict:
-    train, val, vocab = data
-    cfg = training.recipe_model(len(vocab), sizes["layers"], sizes["heads"], sizes["width"],
-                                sizes["block"], sizes["dropout"])
-    steps = sizes["train_steps"]
-    tc = TrainConfig(max_iters=steps, lr_decay_iters=steps, batch_size=sizes["batch"],
-                     warmup_iters=min(100, steps // 10), eval_interval=max(1, steps // 5),
-                     eval_iters=sizes["eval_iters"], compile=True)
+def chapter_training(sizes: dict, device) -> dict:
+    """A short version of chapter training's gpu run (compiled), its whole-split loss and memory."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    run = fit(cfg, tc, train, val, device)
-    out = {"model": asdict(cfg), "steps": steps, "batch_size": sizes["batch"],
+    result = _recipe(sizes, sizes["train_steps"], True, sizes["eval_iters"], device)
+    run = result["run"]
+    out = {"model": asdict(run.model_cfg), "steps": sizes["train_steps"], "batch_size": sizes["batch"],
            "wall_s": time.perf_counter() - t0, "history": run.history,
-           "val_loss_whole_split": split_loss(run.model, val, cfg.block_size, device),
+           "val_loss_whole_split": result["val_loss_whole_split"],
            "tokens_per_s": run.summary()["tokens_per_s"]}
     if device.type == "cuda":
         out["max_memory_allocated_bytes"] = torch.cuda.max_memory_allocated()
     return out
 
 
-def chapter_scaling(sizes: dict, device, data) -> list[dict]:
-    train, val, vocab = data
-    rows = []
-    for rung in scaling.SCALING_LADDER[:sizes["scaling_rungs"]]:
-        cfg = scaling.rung_model(rung, len(vocab), sizes["scaling_block"])
-        steps = sizes["scaling_steps"]
-        tc = TrainConfig(max_iters=steps, lr_decay_iters=steps, batch_size=sizes["scaling_batch"],
-                         learning_rate=1e-3 if cfg.n_embd >= 256 else 2e-3, min_lr=1e-4,
-                         warmup_iters=min(100, steps // 10), eval_interval=steps, eval_iters=4)
-        t0 = time.perf_counter()
-        run = fit(cfg, tc, train, val, device)
-        rows.append({"size": f"{cfg.n_layer}L×{cfg.n_embd}", "N": scaling.non_embedding_params(run.model),
-                     "D": steps * tc.batch_size * cfg.block_size, "wall_s": time.perf_counter() - t0,
-                     "train_loss": run.history[-1]["train_loss"],
-                     "val_loss_whole_split": split_loss(run.model, val, cfg.block_size, device)})
-    return rows
+def chapter_scaling(sizes: dict, device) -> list[dict]:
+    """Chapter scaling's own ladder (:func:`middleground.experiments.scaling.scaling_family`) at
+    the gpu profile's sizes and steps, one seed."""
+    records, _ = scaling.scaling_family(sizes["scaling_rungs"], sizes["scaling_steps"],
+                                        sizes["scaling_batch"], sizes["scaling_block"], 1, 0, device)
+    return records
 
 
 def main(argv=None) -> int:
@@ -143,24 +131,24 @@ def main(argv=None) -> int:
         p.error("no CUDA device here: this script measures a GPU (--smoke rehearses it at toy sizes)")
     sizes = _sizes(args.smoke)
     started = time.perf_counter()
-    data = shakespeare_char()
+    shakespeare_char()  # the corpus first: a missing one stops the script before any GPU work
     dtype = device.autocast_dtype or torch.float32
     peak = matmul_peak(device.torch, dtype, sizes=(256,) if args.smoke else None)
     print(f"{device.name}: measured {dtype} matmul peak {peak / 1e12:.1f} TFLOP/s", flush=True)
     rows = []
     for compile in (False, True):
-        r = throughput(sizes, device, compile, data)
+        r = throughput(sizes, device, compile)
         r["mfu"] = r["flops_per_token"] * r["tokens_per_s"] / peak
         rows.append(r)
         print(f"throughput ({'compiled' if compile else 'eager'}): {r['ms_per_step']:.1f} ms/step, "
               f"{r['tokens_per_s']:,.0f} tokens/s, MFU {100 * r['mfu']:.1f}%", flush=True)
-    trained = chapter_training(sizes, device, data)
+    trained = chapter_training(sizes, device)
     print(f"training, {trained['steps']} steps: val loss {trained['val_loss_whole_split']:.4f} "
           f"(whole split) in {trained['wall_s']:.0f} s", flush=True)
-    ladder = chapter_scaling(sizes, device, data)
+    ladder = chapter_scaling(sizes, device)
     for r in ladder:
-        print(f"scaling {r['size']:>8}: N {r['N']:>10,}  val {r['val_loss_whole_split']:.4f}  "
-              f"train {r['train_loss']:.4f}  {r['wall_s']:.0f} s", flush=True)
+        print(f"scaling {r['size']:>8}: N {r['N']:>10,}  val {r['val_loss']:.4f} (whole split)  "
+              f"train {r['train_loss_batches']:.4f}  {r['wall_s']:.0f} s", flush=True)
     result = {"benchmark": "gpu_check", "smoke": args.smoke, "device": device.name,
               "torch": torch.__version__, "python": platform.python_version(), "commit": _commit(),
               "code": fingerprint(sorted(PACKAGE_DIR.rglob("*.py")), PACKAGE_DIR),

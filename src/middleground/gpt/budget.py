@@ -8,9 +8,10 @@ ensemble. From it:
   over every run's tokens; evaluations are not counted.
 - :meth:`Training.memory_bytes`: the peak memory of one ensemble (or one model) while it trains:
   16 bytes per parameter (float32 weights, gradients and AdamW's two moments) plus the activations
-  kept for the backward pass. The activations are *measured*, not guessed: one forward pass at one
-  window under the run's autocast counts every tensor autograd saves (:func:`activation_bytes`),
-  and that is scaled by windows and members, since activations grow linearly in both. Framework
+  kept for the backward pass. The activations are *measured*, not guessed: forward passes at one
+  and at two windows under the run's autocast count every tensor autograd saves
+  (:func:`activations`), which splits them into a fixed part (autocast's bf16 copies of the
+  weights) and a part per window, scaled by the run's windows and members. Framework
   workspace, the allocator's slack and evaluation batches are not included.
 - :func:`gpu_seconds`: the FLOPs divided by a share (MFU) of an H100-class GPU's dense bf16 peak, a
   spec-sheet estimate until a GPU run measures it.
@@ -55,6 +56,7 @@ class Training:
     runs: int
     members: int = 1
     cached: bool = False
+    eval_tokens: int = 0  # forward-only tokens each run scores (evaluations, final scoring)
 
     def __post_init__(self):
         for name in ("batch_size", "steps", "runs", "members"):
@@ -73,18 +75,34 @@ class Training:
         return self.runs * self.steps * self.batch_size * self.model.block_size
 
     def flops(self) -> float:
+        """Training FLOPs of every run (forward and backward), nanoGPT's count."""
         return float(self.tokens * flops_per_token(self.model, _param_counts(self.model)[1]))
+
+    def eval_flops(self) -> float:
+        """Forward-only FLOPs of every run's evaluations: a third of the training count per token
+        (backward is twice forward in that count)."""
+        return float(self.runs * self.eval_tokens * flops_per_token(self.model, _param_counts(self.model)[1]) / 3)
+
+    def gpu_seconds(self, mfu: float = ASSUMED_MFU) -> float:
+        """Training at ``mfu`` of the H100's dense bf16 peak, plus evaluations at ``mfu`` of its
+        float32 peak (this book scores in float32, and PyTorch keeps TF32 off for float32 matmuls)."""
+        return gpu_seconds(self.flops(), mfu) + gpu_seconds(self.eval_flops(), mfu, H100_FP32_FLOPS)
 
     def memory_bytes(self, autocast_dtype: torch.dtype | None = torch.bfloat16) -> int:
         """Peak training memory of one ensemble (or model): states plus measured activations."""
-        per_window = activation_bytes(self.model, autocast_dtype)
-        return self.members * (STATE_BYTES_PER_PARAM * self.n_params + self.batch_size * per_window)
+        act = activations(self.model, autocast_dtype, stacked=self.members > 1)
+        return self.members * (STATE_BYTES_PER_PARAM * self.n_params + act.at(self.batch_size))
 
     def row(self) -> dict:
         return {"what": self.what, **{k: v for k, v in asdict(self.model).items()},
                 "batch_size": self.batch_size, "steps": self.steps, "runs": self.runs,
                 "members": self.members, "cached": self.cached, "params": self.n_params, "tokens": self.tokens,
-                "flops": self.flops()}
+                "flops": self.flops(), "eval_flops": self.eval_flops()}
+
+
+def evaluations(steps: int, interval: int) -> int:
+    """How many evaluations a trainer makes: at step 0, every ``interval`` steps and at the end."""
+    return 1 + steps // interval + (steps % interval != 0)
 
 
 def gpu_seconds(flops: float, mfu: float = ASSUMED_MFU, peak: float = H100_BF16_FLOPS) -> float:
@@ -105,32 +123,56 @@ def _param_counts(cfg: GPTConfig) -> tuple[int, int]:
     return _COUNTS[cfg]
 
 
-_ACTIVATIONS: dict[tuple, int] = {}
+@dataclass(frozen=True)
+class Activations:
+    """What autograd keeps for the backward pass of one model: ``fixed`` bytes whatever the batch
+    (autocast's low-precision copies of the weights) and ``per_window`` bytes per window."""
+
+    fixed: int
+    per_window: int
+
+    def at(self, windows: int) -> int:
+        return self.fixed + windows * self.per_window
 
 
-def activation_bytes(cfg: GPTConfig, autocast_dtype: torch.dtype | None = torch.bfloat16) -> int:
-    """Bytes autograd keeps for the backward pass of one window (training mode, so dropout masks
-    count), measured on the CPU: the distinct storages of every tensor saved during one forward
-    pass, the model's own parameters excluded (their bf16 copies under autocast count)."""
-    key = (cfg, autocast_dtype)
+_ACTIVATIONS: dict[tuple, Activations] = {}
+
+
+def _saved_bytes(model: torch.nn.Module, idx: torch.Tensor, autocast_dtype) -> int:
+    """Bytes of the distinct storages autograd saves in one forward pass of ``model`` on ``idx``,
+    the model's own parameters (and views of them) excluded."""
+    own = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    seen: dict[int, int] = {}
+
+    def pack(t: torch.Tensor):
+        storage = t.untyped_storage()
+        if storage.data_ptr() not in own:
+            seen[storage.data_ptr()] = storage.nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), \
+            Device("cpu", "cpu", autocast_dtype).autocast():
+        _, loss = model(idx, idx)
+    del loss
+    return sum(seen.values())
+
+
+def activations(cfg: GPTConfig, autocast_dtype: torch.dtype | None = torch.bfloat16,
+                stacked: bool = False) -> Activations:
+    """Activation memory of ``cfg`` in training mode (dropout masks count), measured on the CPU
+    at one and at two windows: the difference is the cost of a window, the rest is fixed.
+    ``stacked``: as one member of an :class:`~.ensemble.EnsembleGPT` (its layer norms keep one
+    tensor more than ``GPT``'s). On the CPU, attention with dropout falls back to an unfused kernel
+    that keeps the T × T probabilities; a GPU's fused kernel does not, so for rows with dropout
+    the figure overstates a GPU's."""
+    key = (cfg, autocast_dtype, stacked)
     if key not in _ACTIVATIONS:
         torch.manual_seed(0)
-        model = GPT(cfg).train()
-        own = {p.untyped_storage().data_ptr() for p in model.parameters()}
-        seen: dict[int, int] = {}
-
-        def pack(t: torch.Tensor):
-            storage = t.untyped_storage()
-            if storage.data_ptr() not in own:
-                seen[storage.data_ptr()] = storage.nbytes()
-            return t
-
-        x = torch.randint(cfg.vocab_size, (1, cfg.block_size))
-        device = Device("cpu", "cpu", autocast_dtype)
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), device.autocast():
-            _, loss = model(x, x)
-        del loss
-        _ACTIVATIONS[key] = sum(seen.values())
+        model = (EnsembleGPT.fresh(cfg, [0]) if stacked else GPT(cfg)).train()
+        shape = (1,) if stacked else ()
+        one, two = (_saved_bytes(model, torch.randint(cfg.vocab_size, (*shape, w, cfg.block_size)),
+                                 autocast_dtype) for w in (1, 2))
+        _ACTIVATIONS[key] = Activations(fixed=2 * one - two, per_window=two - one)
     return _ACTIVATIONS[key]
 
 

@@ -281,8 +281,10 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
 
     def record(it: int) -> None:
         row = {"step": it, "lr": lr_at(max(it - 1, 0), tc),
-               "train_loss": evaluate(step_model, evals["train"], device),
-               "val_loss": evaluate(step_model, evals["val"], device)}
+               # the eager model: compiling evaluation too would recompile for eval mode and its
+               # batch shape, for no gain (as the ensemble trainer)
+               "train_loss": evaluate(model, evals["train"], device),
+               "val_loss": evaluate(model, evals["val"], device)}
         history.append(row)
         if on_eval is not None:
             on_eval(model, row)
