@@ -117,7 +117,7 @@ _SWEEP = {
     # The model grows with the profile, not only the steps and seeds; under quick and full it is
     # the 32-wide model every cached run was trained with.
     "width": Param(int, 32, 32, 256, low=8, high=4096,
-                   help="width of the sweep's model, the size ladder's top rung (even)"),
+                   help="width of the sweep's models (the size ladder's top rung; in-context, quanta runs too)"),
 }
 
 # How much of Tiny Shakespeare chapters middle and natural use (the whole file is about 1.1 million

@@ -248,6 +248,9 @@ def text_estimates(x: np.ndarray, L_max: int, n_parts: int = 4) -> dict:
     return whole
 
 
+CROSS_ENTROPY_BATCH = 32  # windows per step of the model whose cross-entropy bounds h
+
+
 def cross_entropy_model(vocab_size: int, n_layer: int = 2, n_embd: int = 64,
                         block_size: int = 64) -> GPTConfig:
     """The small GPT whose held-out cross-entropy bounds an entropy rate."""
@@ -257,7 +260,7 @@ def cross_entropy_model(vocab_size: int, n_layer: int = 2, n_embd: int = 64,
 
 def model_cross_entropy(train_tokens, val_tokens, vocab_size: int, iters: int, seed: int,
                         n_layer: int = 2, n_embd: int = 64, block_size: int = 64,
-                        batch_size: int = 32, device=None) -> float:
+                        batch_size: int = CROSS_ENTROPY_BATCH, device=None) -> float:
     """Held-out cross-entropy (bits/symbol) of a small GPT trained with the Part II trainer.
 
     On held-out data from a stationary source, a model's expected cross-entropy is at least the

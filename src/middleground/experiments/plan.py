@@ -85,11 +85,12 @@ def _scaling(cfg) -> list[Training]:
 
 def _middle(cfg) -> list[Training]:
     k = markov_knob(1.0, cfg.seed).alphabet_size
-    evals = 2 * 2 * 2 * 32 * 64  # start and end, 2 batches of each split
-    return [Training("cross-entropy bound: Markov knob at τ = 1", middle.cross_entropy_model(k), 32,
+    evals = 2 * 2 * 2 * middle.CROSS_ENTROPY_BATCH * 64  # start and end, 2 batches of each split
+    b = middle.CROSS_ENTROPY_BATCH
+    return [Training("cross-entropy bound: Markov knob at τ = 1", middle.cross_entropy_model(k), b,
                      cfg.model_iters, 1, eval_tokens=evals + 40_000),  # and its 40,000 held-out symbols
             Training("cross-entropy bound: Tiny Shakespeare",
-                     middle.cross_entropy_model(SHAKESPEARE_VOCAB_SIZE), 32, cfg.model_iters, 1,
+                     middle.cross_entropy_model(SHAKESPEARE_VOCAB_SIZE), b, cfg.model_iters, 1,
                      eval_tokens=evals + SHAKESPEARE_VAL_CHARS)]
 
 
@@ -105,10 +106,10 @@ def _theory(cfg) -> list[Training]:
     n_val, block = (2000 if cfg.profile != "quick" else 256), grammar.sentence_length - 1
     # at each of its evaluations: the selection batches and every test window
     curve_evals = (evaluations(cfg.curve_iters, max(1, cfg.curve_iters // 10))
-                   * (max(1, n_val // 64) * 32 + n_val) * block)
+                   * (max(1, n_val // 64) * theory.CURVE_BATCH + n_val) * block)
     curves = Training("learning curves: grammar and control",
                       theory.curve_config(theory.CURVE_WIDTH, grammar.alphabet_size, block),
-                      32, cfg.curve_iters, members, members, eval_tokens=curve_evals)
+                      theory.CURVE_BATCH, cfg.curve_iters, members, members, eval_tokens=curve_evals)
     return mess3 + [curves]
 
 

@@ -219,6 +219,7 @@ def ladder_points(rows: list[dict], top_width: int) -> list[dict]:
 # --- Part 3: learning curves predicted from data statistics -------------------------------------
 
 CURVE_WIDTH = 48  # width of every learning-curve model
+CURVE_BATCH = 32  # windows per step of the learning-curve runs
 
 
 def curve_sizes(n: int) -> list[int]:
@@ -253,7 +254,7 @@ def learning_curves(sources: list, sizes, iters: int, width: int, seed: int, blo
              for s in sources}
     members = [(s, int(P)) for s in sources for P in sizes]
     cfg = curve_config(width, sources[0].alphabet_size, block)
-    tc = TrainConfig(max_iters=int(iters), batch_size=32, learning_rate=3e-3, min_lr=3e-4,
+    tc = TrainConfig(max_iters=int(iters), batch_size=CURVE_BATCH, learning_rate=3e-3, min_lr=3e-4,
                      warmup_iters=min(50, int(iters) // 10), eval_interval=max(1, int(iters) // 10),
                      eval_iters=max(1, n_val // 64), seed=int(seed))  # selection: about n_val / 2 windows
     test_x = torch.stack([torch.as_tensor(tests[s.name][:, :-1]) for s, _ in members])
