@@ -89,7 +89,8 @@ profile = None
 
 ```{{code-cell}} ipython3
 import os, pathlib, time
-pathlib.Path({marker!r}).write_text(str(os.getpid()))
+pathlib.Path({marker!r} + '.tmp').write_text(str(os.getpid()))
+os.replace({marker!r} + '.tmp', {marker!r})  # whole or absent: the test polls for it
 time.sleep(120)
 ```
 """
