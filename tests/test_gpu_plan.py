@@ -195,3 +195,21 @@ def test_the_shakespeare_constants_are_the_corpus_s():
 
     _, val, vocab = shakespeare_char()
     assert len(vocab) == SHAKESPEARE_VOCAB_SIZE and len(val) == SHAKESPEARE_VAL_CHARS
+
+
+def test_the_roofline_counts_nanogpts_flops_and_its_intensity_formula():
+    """The step's products are nanoGPT's count exactly, less the layer norms' gains (parameters in
+    6N that take part in no product); intensity and roof follow their formulas; a batched product
+    is timed as one."""
+    from middleground.gpt import roofline
+
+    cfg = GPTConfig(vocab_size=65, block_size=64, n_layer=3, n_head=4, n_embd=64, bias=False)
+    model = GPT(cfg)
+    gains = sum(p.numel() for n, p in model.named_parameters() if "ln" in n)
+    per_token = sum(mm.flops for mm in roofline.step_matmuls(cfg, 2)) / (2 * cfg.block_size)
+    assert per_token == flops_per_token(cfg, model.num_params(include_position=False)) - 6 * gains
+    mm = roofline.Matmul("x", 8, 4, 2, 1)
+    assert roofline.intensity(mm, 4) == 2 * 8 * 4 * 2 / (4 * (32 + 8 + 16))
+    assert roofline.attainable(1.0, 10.0, 3.0) == 3.0 and roofline.attainable(5.0, 10.0, 3.0) == 10.0
+    batched = next(m for m in roofline.step_matmuls(cfg, 2) if m.batched)
+    assert batched.count == 2 * cfg.n_head * cfg.n_layer and roofline.time_matmul(batched, seconds=0.01) > 0

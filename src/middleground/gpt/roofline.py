@@ -35,6 +35,7 @@ class Matmul:
     k: int
     n: int
     count: int  # independent products of this shape per forward pass (layers × heads × ...)
+    batched: bool = False  # run as one batched product over ``count`` (attention's per-head products)
 
     @property
     def flops(self) -> int:
@@ -48,8 +49,8 @@ def step_matmuls(cfg: GPTConfig, batch_size: int) -> list[Matmul]:
     heads = batch_size * cfg.n_head * cfg.n_layer
     return [
         Matmul("attention q, k, v", rows, c, 3 * c, cfg.n_layer),
-        Matmul("attention scores QKᵀ", t, q, t, heads),
-        Matmul("attention × V", t, t, q, heads),
+        Matmul("attention scores QKᵀ", t, q, t, heads, batched=True),
+        Matmul("attention × V", t, t, q, heads, batched=True),
         Matmul("attention output", rows, c, c, cfg.n_layer),
         Matmul("MLP up", rows, c, 4 * c, cfg.n_layer),
         Matmul("MLP down", rows, 4 * c, c, cfg.n_layer),
@@ -88,10 +89,10 @@ def memory_bandwidth(device: torch.device | str = "cpu", n_bytes: int = 256 * 2*
 
 def time_matmul(mm: Matmul, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32,
                 seconds: float = 0.1) -> float:
-    """Best measured rate (flop/s) of the forward product of ``mm``'s shape, batched over its
-    ``count`` (as attention's per-head products run), on ``device``."""
+    """Best measured rate (flop/s) of the forward product of ``mm``'s shape (batched over its
+    ``count`` when ``mm.batched``, as attention's per-head products run), on ``device``."""
     device = torch.device(device)
-    batch = mm.count if mm.name.startswith("attention scores") or mm.name.startswith("attention ×") else 1
+    batch = mm.count if mm.batched else 1
     a = torch.randn(batch, mm.m, mm.k, device=device, dtype=dtype)
     b = torch.randn(batch, mm.k, mm.n, device=device, dtype=dtype)
     torch.bmm(a, b)
