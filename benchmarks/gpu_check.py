@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "src"))  # the lent machine has no installed packa
 
 from middleground.base.files import write_json  # noqa: E402
 from middleground.base.paths import PACKAGE_DIR, fingerprint  # noqa: E402
-from middleground.book.profiles import resolve  # noqa: E402  (declarations only: no extra packages)
+from middleground.base.profiles import resolve  # noqa: E402  (declarations only: no extra packages)
 from middleground.experiments import scaling, training  # noqa: E402
 from middleground.gpt.device import pick  # noqa: E402
 from middleground.gpt.flops import matmul_peak  # noqa: E402

@@ -5,7 +5,7 @@ import pytest
 
 from middleground.book import charts
 from middleground.book import provenance
-from middleground.book.profiles import resolve
+from middleground.base.profiles import resolve
 
 
 def _chart(with_titles=True, tooltip=True):

@@ -7,7 +7,7 @@ import pytest
 
 from middleground.book import runner
 from middleground.book.claims import ClaimFailed, Claims, collected, show
-from middleground.book.profiles import resolve
+from middleground.base.profiles import resolve
 
 
 def test_a_false_claim_is_listed_under_quick_and_fails_under_full(tmp_path):
@@ -58,7 +58,7 @@ seed = None
 
 ```{{code-cell}} ipython3
 from middleground.book.claims import Claims
-from middleground.book.profiles import resolve
+from middleground.base.profiles import resolve
 
 cfg = resolve("reproduce", profile, seed=seed)
 claim = Claims(cfg)

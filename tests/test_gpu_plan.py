@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from middleground.book.profiles import resolve
+from middleground.base.profiles import resolve
 from middleground.experiments import plan
 from middleground.gpt import budget
 from middleground.gpt.device import Device

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from middleground.book import runner
-from middleground.book.profiles import ParameterError, parameters, parse_overrides
+from middleground.base.profiles import ParameterError, parameters, parse_overrides
 
 
 def _main(argv, tmp_path, capsys):

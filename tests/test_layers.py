@@ -10,9 +10,6 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "middleground"
 # Lowest first. A module may import its own layer and the layers before it, nothing after.
 LAYERS = ["base", "mechanics", "sources", "measures", "gpt", "sweeps", "experiments", "book"]
-# The one allowed exception: a chapter's sizes are book tooling, but experiments and sweeps read
-# them (the standard sweep resolves the knob chapter's profile).
-ALLOWED_UP = {("sweeps", "book.profiles"), ("experiments", "book.profiles")}
 # Third-party packages a layer may not import at all.
 FORBIDDEN_THIRD_PARTY = {"mechanics": {"torch"}, "sources": {"torch"}, "base": {"torch"}}
 
@@ -66,8 +63,7 @@ def test_no_layer_imports_a_higher_one(path):
     for name in imports_of(path):
         other = layer_of(name)
         if other is not None:
-            allowed = LAYERS.index(other) <= LAYERS.index(me) or any(
-                me == a and name.startswith(f"middleground.{b}") for a, b in ALLOWED_UP)
+            allowed = LAYERS.index(other) <= LAYERS.index(me)
             assert allowed, f"{module_name(path)} ({me}) imports {name} ({other}), a higher layer"
         assert name.split(".")[0] not in FORBIDDEN_THIRD_PARTY.get(me, set()), \
             f"{module_name(path)} ({me}) imports {name}"

@@ -1,7 +1,7 @@
 import pytest
 
-from middleground.book import profiles
-from middleground.book.profiles import ParameterError, resolve
+from middleground.base import profiles
+from middleground.base.profiles import ParameterError, resolve
 
 
 def test_every_profile_value_is_valid_for_its_parameter():
@@ -28,12 +28,19 @@ def test_default_profile_is_full_on_cpu_and_env_overrides(monkeypatch):
     monkeypatch.delenv(profiles.PROFILE_ENV, raising=False)
     import torch
 
-    assert resolve("intro").profile == ("gpu" if torch.cuda.is_available() else "full")
+    from middleground.gpt.device import default_profile
+
+    assert default_profile() == ("gpu" if torch.cuda.is_available() else "full")
+    assert profiles.default_profile(cuda=True) == "gpu" and profiles.default_profile(cuda=False) == "full"
+    with pytest.raises(ParameterError, match=r"no profile given and \$MIDDLEGROUND_PROFILE is unset"):
+        resolve("intro")  # sizes never guess the device: the book layer decides
     monkeypatch.setenv(profiles.PROFILE_ENV, "quick")
-    assert resolve("intro").profile == "quick"
+    assert resolve("intro").profile == "quick" and default_profile() == "quick"
     monkeypatch.setenv(profiles.PROFILE_ENV, "huge")
     with pytest.raises(ParameterError, match=r"MIDDLEGROUND_PROFILE.*'huge'.*quick, full, gpu"):
         resolve("intro")
+    with pytest.raises(ParameterError, match=r"MIDDLEGROUND_PROFILE.*'huge'.*quick, full, gpu"):
+        default_profile()
 
 
 def test_unknown_profile_names_the_allowed_ones():

@@ -5,7 +5,7 @@ Every chapter executed through papermill, and the render of what ran, are tested
 import pytest
 
 from middleground.book import runner
-from middleground.book.profiles import parameters_cell
+from middleground.base.profiles import parameters_cell
 from middleground.book.runner import ChapterFailed, chapters_in_toc, is_notebook, run_chapter
 
 

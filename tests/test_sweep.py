@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from middleground.book.profiles import resolve
+from middleground.base.profiles import resolve
 from middleground.experiments import capabilities as quanta_sweep
 from middleground.experiments import knob as icl_sweep
 from middleground.experiments import natural

@@ -7,7 +7,7 @@ cached, and the next source is tried; when none works, one :class:`DataError` li
 tried, why each failed, and how to get the corpus. Files are written to a temporary name and
 renamed into place, so an interrupted fetch leaves nothing half-written behind.
 
-Settings (environment variables):
+Settings (environment variables, read by :mod:`middleground.base.settings`):
 
 - ``MIDDLEGROUND_DATA_CACHE``: the cache folder (default ``data/cache`` in the project).
 - ``MIDDLEGROUND_DATA_MIRROR``: a folder laid out like the manifest's ``file`` paths (the Makefile
@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .files import remove_stale_partials, temporary_file
 from .paths import PROJECT_ROOT
+from . import settings
 
 MANIFEST = PROJECT_ROOT / "data" / "manifest.json"
 DOWNLOAD_TIMEOUT_S = 60
@@ -60,24 +61,24 @@ def manifest(path: Path = MANIFEST) -> dict[str, Corpus]:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("MIDDLEGROUND_DATA_CACHE", PROJECT_ROOT / "data" / "cache"))
+    return settings.data_cache()
 
 
 def mirrors() -> list[Path]:
-    value = os.environ.get("MIDDLEGROUND_DATA_MIRROR", "")
+    value = settings.data_mirror()
     return [Path(p) for p in value.split(os.pathsep) if p]
 
 
 def download_url(corpus: Corpus) -> str:
     """The URL ``corpus`` is downloaded from: its manifest URL, or ``$MIDDLEGROUND_DATA_URL_BASE/file``."""
-    base = os.environ.get("MIDDLEGROUND_DATA_URL_BASE", "")
+    base = settings.data_url_base()
     if base:
         return base.rstrip("/") + "/" + corpus.file
     return corpus.url
 
 
 def offline() -> bool:
-    return os.environ.get("MIDDLEGROUND_OFFLINE") == "1"
+    return settings.offline()
 
 
 def sha256_of(path: Path) -> str:

@@ -19,8 +19,10 @@ and PID namespaces sharing a folder, with no reliance on host names or process i
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -43,6 +45,37 @@ LEGACY_SUFFIXES = (".partial.ipynb",)
 
 class WriteError(OSError):
     """A result file that could not be written (full disk, permissions...); names the file."""
+
+
+class NotARegularFile(WriteError):
+    """A target that exists and is not a regular file (a device, FIFO, socket, folder or link):
+    renaming over it would replace something that is not ours, so it is refused."""
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def check_target(path: Path) -> None:
+    """Raise :class:`NotARegularFile` naming ``path`` when it exists and is not a regular file.
+
+    An atomic write ends in a rename over the target, which would turn ``/dev/null`` (or a FIFO, a
+    socket, a symbolic link) into an ordinary file. Nothing of the project writes such a target, so
+    one standing there belongs to someone else."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise WriteError(e.errno, e.strerror or str(e), str(path)) from e
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(errno.EEXIST, f"{path} exists and is {_kind(mode)}, not a regular "
+                              "file; refusing to replace it", str(path))
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -76,6 +109,7 @@ def _new_temporary(target: Path, extension: str = "") -> tuple[int, Path]:
 
 def write_bytes(path: Path, payload: bytes) -> None:
     path = Path(path)
+    check_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = _new_temporary(path)
@@ -86,6 +120,7 @@ def write_bytes(path: Path, payload: bytes) -> None:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
+            check_target(path)  # again: something may have appeared there while we wrote
             os.replace(tmp, path)
     except BaseException as e:
         tmp.unlink(missing_ok=True)
@@ -101,6 +136,7 @@ def temporary_file(target: Path, extension: str = ""):
     (papermill): yields its path, holds the lock until the block ends, never deletes it (the
     caller renames or removes it). ``extension`` is appended (``.ipynb`` for papermill)."""
     target = Path(target)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, path = _new_temporary(target, extension)
     try:
@@ -192,5 +228,9 @@ def check_output_file(path: Path, what: str) -> Path:
     if path.is_dir():
         raise OutputPathError(f"{what} {path} is a folder; give a file name, e.g. {path / 'run.json'}")
     # (an existing read-only file is fine: the atomic write replaces it, it does not write into it)
+    try:
+        check_target(path)
+    except NotARegularFile as e:
+        raise OutputPathError(f"{what} {e.strerror}; give the name of a regular file") from None
     check_output_folder(path.parent, f"the folder of {what}")
     return path

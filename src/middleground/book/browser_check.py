@@ -39,6 +39,7 @@ from urllib.parse import urlparse
 
 from ..base import proctree
 from ..base.paths import PROJECT_ROOT
+from ..base import settings
 
 PAGE_TIMEOUT_S = 120  # the slowest page of the full book takes a few seconds
 
@@ -56,7 +57,7 @@ class BrowserCheckFailed(RuntimeError):
 
 
 def chromium_path() -> str:
-    given = os.environ.get("MIDDLEGROUND_CHROMIUM")
+    given = settings.chromium()
     if given:  # a setting that names nothing usable is an error, never silently passed over
         if not (Path(given).is_file() and os.access(given, os.X_OK)):
             raise BrowserCheckError(f"MIDDLEGROUND_CHROMIUM={given} is not an executable file; "

@@ -24,13 +24,12 @@ lists them all with their values and status.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..base.files import write_json
-from ..base.paths import PROJECT_ROOT
-from .profiles import ChapterConfig
+from ..base import settings
+from ..base.profiles import ChapterConfig
 
 ENFORCING = ("full", "gpu")
 CLAIMS_ENV = "MIDDLEGROUND_CLAIMS_DIR"
@@ -55,7 +54,7 @@ class Claim:
 
 
 def claims_dir() -> Path:
-    return Path(os.environ.get(CLAIMS_ENV, PROJECT_ROOT / "_build" / "claims"))
+    return settings.claims_dir()
 
 
 def show(value) -> str:

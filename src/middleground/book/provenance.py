@@ -2,7 +2,7 @@
 
 It records the project's git commit and whether the tree had uncommitted changes, the date, the
 profile and parameter overrides, the device, the torch and numpy versions, and the chapter's wall
-time (from :func:`middleground.book.profiles.resolve` to the box). A reader can then tell a stale page
+time (from :func:`middleground.base.profiles.resolve` to the box). A reader can then tell a stale page
 from a fresh one, and rerun it with the same settings.
 """
 
@@ -15,7 +15,7 @@ import time
 from datetime import datetime, timezone
 
 from ..base.paths import PROJECT_ROOT
-from .profiles import ChapterConfig
+from ..base.profiles import ChapterConfig
 
 
 def git_state() -> tuple[str, bool | None]:

@@ -14,7 +14,7 @@ a stale page can never be published.
 
 Chapters are MyST Markdown notebooks; papermill only reads ``.ipynb``, so each is read with
 jupytext and executed in memory. ``-p`` values are read by each parameter's declared type and
-validated against :mod:`middleground.book.profiles` for every selected chapter *before* the first
+validated against :mod:`middleground.base.profiles` for every selected chapter *before* the first
 kernel starts; so are the output locations. Executed notebooks are written to
 ``_build/papermill/<chapter>.ipynb`` through a temporary file, so a failed or interrupted run
 (Ctrl-C or SIGTERM, which stop the kernel too) never leaves a half-written notebook under that
@@ -42,8 +42,9 @@ from ..base.data import sha256_of
 from ..base.files import OutputPathError, check_output_file, check_output_folder, remove_stale_partials, \
     temporary_file, write_text
 from ..base.paths import PACKAGE_DIR, PROJECT_ROOT, fingerprint
+from ..base import settings
 from .claims import CLAIMS_ENV
-from .profiles import PROFILES, ParameterError, parse_overrides, resolve
+from ..base.profiles import PROFILES, ParameterError, parse_overrides, resolve
 
 ROOT = PROJECT_ROOT
 
@@ -95,13 +96,19 @@ def is_notebook(path: Path) -> bool:
     return text.startswith("---") and "kernelspec:" in text[3:].split("\n---", 1)[0]
 
 
+def _default_profile() -> str:
+    from ..gpt.device import default_profile  # torch, only when no profile is given
+
+    return default_profile()
+
+
 def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path) -> float:
     import jupytext
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     chapter = path.stem
-    resolve(chapter, profile, **overrides)  # fail fast, with the parameter named, before a kernel
+    resolve(chapter, profile or _default_profile(), **overrides)  # fail fast, with the parameter named, before a kernel
     source_sha, code_sha = sha256_of(path), package_hash()  # what this execution ran from
     notebook = jupytext.read(path)
     check_output_folder(out_dir, "--out")
@@ -231,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides = {}
         for path in selected:
             overrides[path.stem] = parse_overrides(path.stem, args.parameter)
-            resolve(path.stem, args.profile, **overrides[path.stem])
+            resolve(path.stem, args.profile or _default_profile(), **overrides[path.stem])
         check_output_folder(args.out, "--out")
         if args.times is not None:
             check_output_file(args.times, "--times")
@@ -259,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 def _execute(args, selected: list[Path], overrides: dict[str, dict]) -> int:
     # Chapters record their claims beside the executed notebooks (the appendix lists them); a
     # whole-book run starts from an empty list, so no claim of an older build is shown.
-    claims = Path(os.environ.setdefault(CLAIMS_ENV, str(args.out / "claims")))
+    claims = Path(settings.set_default(CLAIMS_ENV, str(args.out / "claims")))
     if args.book:
         shutil.rmtree(claims, ignore_errors=True)
     if args.render:
@@ -313,7 +320,7 @@ def write_times(path: Path, profile: str | None, overrides: dict, times: dict[st
 
     record = {"profile": profile or "default", "overrides": overrides, **stamp(),
               "device": pick().name,
-              "sweep_cache": os.environ.get("MIDDLEGROUND_SWEEP_CACHE", "data/cache/sweeps"),
+              "sweep_cache": str(settings.sweep_cache()),
               "chapters": times, "total_s": sum(times.values())}
     write_json(path, record)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..book.profiles import resolve
+from ..base.profiles import resolve
 from ..measures import predictability, regions
 from ..sources.knobs import KNOB_K, KNOBS
 from ..sweeps import knob

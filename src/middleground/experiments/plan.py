@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 
-from ..book.profiles import resolve
+from ..base.profiles import resolve
 from ..gpt.budget import Training, evaluations
 from ..gpt.model import GPTConfig
 from ..gpt.text import SHAKESPEARE_VAL_CHARS, SHAKESPEARE_VOCAB_SIZE

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import os
 import sys
+
+from ..base import settings
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
 MMAP_THRESHOLD = 32 * 2**20   # glibc's largest allowed value on 64-bit systems
@@ -31,7 +32,7 @@ def keep_freed_memory() -> bool:
     global _done
     if _done:
         return True
-    if not sys.platform.startswith("linux") or os.environ.get("MIDDLEGROUND_KEEP_MALLOC") == "1":
+    if not sys.platform.startswith("linux") or settings.keep_malloc():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..base import profiles
+
 
 @dataclass(frozen=True)
 class Device:
@@ -27,6 +29,12 @@ class Device:
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.type, dtype=self.autocast_dtype)
+
+
+def default_profile() -> str:
+    """The profile a run with none given uses: ``$MIDDLEGROUND_PROFILE``, else ``gpu`` with CUDA
+    and ``full`` without."""
+    return profiles.default_profile(cuda=torch.cuda.is_available())
 
 
 def pick(requested: str | None = None) -> Device:

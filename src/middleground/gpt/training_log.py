@@ -9,16 +9,16 @@ shows (:mod:`middleground.experiments.plan`). Unset, nothing is written.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict
 
 from .model import GPTConfig
+from ..base import settings
 
 LOG_ENV = "MIDDLEGROUND_TRAINING_LOG"
 
 
 def record(model: GPTConfig, batch_size: int, steps: int, members: int = 1) -> None:
-    path = os.environ.get(LOG_ENV)
+    path = settings.training_log()
     if not path:
         return
     line = json.dumps({"model": asdict(model), "batch_size": int(batch_size), "steps": int(steps),

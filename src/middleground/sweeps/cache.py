@@ -25,14 +25,13 @@ import functools
 import hashlib
 import inspect
 import json
-import os
 import re
 from pathlib import Path
 from typing import Callable
 
-from ..base import data
 from ..base.files import check_output_folder, remove_stale_partials, write_json
 from ..base.paths import PACKAGE_DIR, fingerprint
+from ..base import settings
 from . import executors
 
 PACKAGE = PACKAGE_DIR
@@ -57,7 +56,7 @@ def cell_key(cell: dict, version: str) -> str:
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("MIDDLEGROUND_SWEEP_CACHE", data.cache_dir() / "sweeps"))
+    return settings.sweep_cache()
 
 
 SWEEP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")

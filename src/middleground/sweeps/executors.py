@@ -33,6 +33,8 @@ import atexit
 import os
 from typing import Callable, Iterator
 
+from ..base import settings
+
 ADDRESS_ENV = "MIDDLEGROUND_DASK_ADDRESS"
 GPU_ENV = "MIDDLEGROUND_DASK_GPUS_PER_TASK"  # e.g. 0.25: four groups share a GPU
 
@@ -120,10 +122,10 @@ def from_environment():
     """:class:`Dask` if ``MIDDLEGROUND_DASK_ADDRESS`` is set, else :class:`InProcess`
     (``MIDDLEGROUND_DASK_GPUS_PER_TASK``: each group asks for that share of a GPU). One cluster
     client per process and setting, reused by every sweep (a chapter runs several), closed at exit."""
-    address = os.environ.get(ADDRESS_ENV, "")
+    address = settings.dask_address()
     if not address:
         return InProcess()
-    gpus = os.environ.get(GPU_ENV, "")
+    gpus = settings.dask_gpus_per_task()
     try:
         share = float(gpus) if gpus else None
     except ValueError:

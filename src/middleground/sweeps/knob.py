@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from ..base.bits import NATS_TO_BITS
-from ..book.profiles import resolve
+from ..base.profiles import resolve
 from ..gpt import decode
 from ..gpt.core import TrainConfig, lr_at, window_losses
 from ..gpt.device import pick

@@ -9,7 +9,9 @@ any knob a reader may want to turn, each defaulting to ``None``. The chapter the
 - ``gpu``: larger runs, for a machine with CUDA.
 
 With no profile given, the ``MIDDLEGROUND_PROFILE`` environment variable decides (that is how the
-strict test build runs ``quick``); failing that, ``gpu`` when CUDA is present and ``full`` otherwise.
+strict test build runs ``quick``); failing that, the runner and the chapters choose ``gpu`` when
+CUDA is present and ``full`` otherwise (:func:`middleground.gpt.device.default_profile`: this
+module is plain data below the device layer and never imports torch).
 
 What this module does not do: run anything. It only declares sizes and validates them, so the
 runner can reject a bad ``-p name value`` before a kernel even starts.
@@ -18,11 +20,12 @@ runner can reject a bad ``-p name value`` before a kernel even starts.
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from . import settings
 
 PROFILES = ("quick", "full", "gpu")
 PROFILE_ENV = "MIDDLEGROUND_PROFILE"
@@ -307,14 +310,15 @@ class ChapterConfig:
             raise AttributeError(f"chapter {self.chapter!r} has no parameter {name!r}") from None
 
 
-def default_profile() -> str:
-    """``$MIDDLEGROUND_PROFILE`` if set, else ``gpu`` with CUDA and ``full`` without."""
-    env = os.environ.get(PROFILE_ENV)
+def default_profile(cuda: bool) -> str:
+    """``$MIDDLEGROUND_PROFILE`` if set, else ``gpu`` when ``cuda`` and ``full`` otherwise.
+
+    Whether CUDA is present is the device layer's to say, so this module stays free of torch:
+    :func:`middleground.gpt.device.default_profile` asks it and passes the answer."""
+    env = settings.profile()
     if env:
         return check_profile(env, source=f"${PROFILE_ENV}")
-    import torch  # imported lazily: profile validation itself needs no torch
-
-    return "gpu" if torch.cuda.is_available() else "full"
+    return "gpu" if cuda else "full"
 
 
 def check_profile(profile: Any, source: str = "profile") -> str:
@@ -342,7 +346,16 @@ def resolve(chapter: str, profile: str | None = None, /, **given: Any) -> Chapte
     profile, an unknown parameter, or a value of the wrong type or outside its range.
     """
     spec = parameters(chapter)
-    profile = default_profile() if profile is None else check_profile(profile)
+    if profile is None:
+        profile = settings.profile()
+        if profile is None:
+            raise ParameterError(
+                f"chapter {chapter!r}: no profile given and ${PROFILE_ENV} is unset; pass one of "
+                f"{', '.join(PROFILES)} (middleground.gpt.device.default_profile() picks gpu with "
+                "CUDA, else full)")
+        profile = check_profile(profile, source=f"${PROFILE_ENV}")
+    else:
+        profile = check_profile(profile)
     unknown = sorted(set(given) - set(spec))
     if unknown:
         raise ParameterError(
