@@ -26,9 +26,11 @@ book: $(STAMP)
 	$(PY) -m middleground.book.runner --book
 
 # Every test: unit tests, every chapter through papermill (quick) and the strict render of what
-# ran, then the pages checked in a browser.
+# ran, then the pages checked in a browser. One pytest worker per core (pytest-xdist); the tests
+# that share the one quick build of the book run in one worker (their xdist group), the rest spread
+# over the others; the 25 slowest are listed at the end.
 test: $(STAMP) browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup --durations=25
 
 # Run chapters through papermill: make chapters ARGS="intro --profile quick -p steps 100"
 chapters: $(STAMP)

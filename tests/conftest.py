@@ -11,6 +11,13 @@ from pathlib import Path
 
 import pytest
 
+# Under pytest-xdist (make test: one worker per core) each worker gets its share of the cores for
+# torch and the chapter kernels it starts, never all of them each: on a busy 2-core machine two
+# threads per process ran many times slower than one. Set before anything imports torch.
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // max(1, _workers)))
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

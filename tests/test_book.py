@@ -16,6 +16,9 @@ from middleground.experiments import plan
 from middleground.gpt import training_log
 
 NOTEBOOKS = [p for p in chapters_in_toc() if is_notebook(p)]
+# One build for every test here: under pytest-xdist the module runs in one worker (make test uses
+# --dist loadgroup), so the module-scoped build below is made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("book")
 
 
 @pytest.fixture(scope="module")
