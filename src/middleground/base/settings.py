@@ -33,11 +33,11 @@ SETTINGS = (
     Setting("MIDDLEGROUND_DATA_MIRROR", "unset (the Makefile sets ../shared/data when it exists)",
             "a folder holding the corpora, used instead of downloading them"),
     Setting("MIDDLEGROUND_DATA_URL_BASE", "unset",
-            "a base URL that replaces each corpus's host (a local mirror server)"),
+            "download each corpus from <base>/<file> instead of its manifest URL (a local server)"),
     Setting("MIDDLEGROUND_OFFLINE", "unset", "1: never download; a missing corpus is an error"),
     Setting("MIDDLEGROUND_SWEEP_CACHE", "$MIDDLEGROUND_DATA_CACHE/sweeps",
             "where each sweep run's result is cached"),
-    Setting("MIDDLEGROUND_CLAIMS_DIR", "_build/claims (the runner: <--out>/claims)",
+    Setting("MIDDLEGROUND_CLAIMS_DIR", "_build/claims (the runner: the claims folder in --out)",
             "where each chapter writes the claims it checked"),
     Setting("MIDDLEGROUND_TRAINING_LOG", "unset",
             "a file to which every training run a chapter starts appends one line"),
@@ -118,3 +118,19 @@ def set_default(name: str, value: str) -> str:
     already; return its value (the runner points every chapter at one claims folder this way)."""
     assert name in NAMES, f"{name} is not a declared setting"
     return os.environ.setdefault(name, value)
+
+
+# Variables of other programs the project reads: torchrun's process layout and OpenMP's threads.
+EXTERNAL = ("WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "OMP_NUM_THREADS")
+
+
+def external(name: str) -> str | None:
+    """One of :data:`EXTERNAL` as set by the program that started this process, or ``None``."""
+    assert name in EXTERNAL, f"{name} is not a declared external variable"
+    return os.environ.get(name)
+
+
+def child_environment(**updates: str) -> dict[str, str]:
+    """This process's environment with ``updates``: for a worker process this one starts."""
+    assert all(name in NAMES for name in updates), f"undeclared settings in {sorted(updates)}"
+    return {**os.environ, **updates}

@@ -213,7 +213,7 @@ def check(html_dir: Path, settle_ms: int = 1500, page_timeout_s: float = PAGE_TI
         [sys.executable, "-m", "middleground.book.browser_check", "--worker", str(html_dir),
          str(int(settle_ms)), str(float(page_timeout_s))],
         stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
-        env={**os.environ, "MIDDLEGROUND_CHROMIUM": chromium})
+        env=settings.child_environment(MIDDLEGROUND_CHROMIUM=chromium))
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in worker.stdout] + [lines.put(None)],
                      daemon=True).start()

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ..base import settings
+
 
 @dataclass(frozen=True)
 class World:
@@ -50,7 +52,7 @@ class World:
 
 
 def _env_int(name: str, default: int) -> int:
-    text = os.environ.get(name)
+    text = settings.external(name)
     if text is None or text == "":
         return default
     if not text.isdigit():
