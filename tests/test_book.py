@@ -128,18 +128,40 @@ def test_markdown_tables_printed_by_cells_render_as_tables(built_book):
         assert "<p>| " not in text and "<p>|" not in text, f"{page.relative_to(html)}: a table left as text"
 
 
+def _figure_functions(chapter: str) -> list[str]:
+    """The public functions of book/figures/<chapter>.py that return a chart."""
+    import ast
+
+    path = runner.ROOT / "src" / "middleground" / "book" / "figures" / f"{chapter}.py"
+    if not path.is_file():
+        return []
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f.name for f in tree.body if isinstance(f, ast.FunctionDef) and not f.name.startswith("_")
+            and "charts.finish(" in ast.get_source_segment(path.read_text(encoding="utf-8"), f)]
+
+
+def _charts_displayed(notebook) -> int:
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    return sum(any(k.startswith("application/vnd.vegalite") for k in o.get("data", {}))
+               for c in cells for o in c.get("outputs", []))
+
+
 def test_pages_render_offline_in_chromium(built_book):
-    _, _, html, _ = built_book
+    _, executed, html, _ = built_book
     reports = browser_check.check(html)
     assert browser_check.problems(reports) == []
     by_page = {r.page: r for r in reports}
     for path in NOTEBOOKS:
         report = by_page[f"chapters/{path.stem}.html"]
         assert report.provenance, f"{path.stem} lacks its provenance box"
-        # every chart the chapter builds must reach the page (a chart that is not the last
-        # expression of its cell is silently not displayed)
-        built = path.read_text().count("charts.finish(")
-        assert report.charts == built, f"{path.stem}: {built} chart(s) built, {report.charts} on the page"
+        # every chart the chapter's figures build must reach the page (a chart that is not the
+        # last expression of its cell is silently not displayed): each figure function of
+        # book/figures/<chapter>.py is called by the chapter, and every chart its kernel displayed
+        # is drawn on the page
+        for name in _figure_functions(path.stem):
+            assert f"figures.{name}(" in path.read_text(), f"{path.stem}: figure {name} never shown"
+        built = _charts_displayed(executed / f"{path.stem}.ipynb")
+        assert report.charts == built, f"{path.stem}: {built} chart(s) displayed, {report.charts} on the page"
         # the download menu serves the executed notebook (with outputs) and the MyST source, offline
         nb = report.downloads.get(f"{path.stem}.ipynb", "")
         assert nb.startswith("200 notebook") and not nb.endswith(" 0 outputs"), (path.stem, report.downloads)

@@ -63,7 +63,7 @@ class Published:
 @dataclass
 class Chapter:
     cfg: ChapterConfig
-    claims: Claims
+    claims: Claims | None  # None: a page that states no claim (the appendix)
     device_name: str
 
     def publish(self, result: Result) -> Published:
@@ -73,6 +73,9 @@ class Chapter:
 
         if not isinstance(result, Result):
             raise TypeError(f"publish takes an experiment's Result; got {type(result).__name__}")
+        if result.claims and self.claims is None:
+            raise ValueError(f"chapter {self.cfg.chapter!r} was set up without claims, but its "
+                             f"result states {len(result.claims)}")
         for claim in result.claims:
             self.claims(claim.text, claim.holds, claim.value)
         for key, value in result.values.items():
@@ -85,16 +88,25 @@ class Chapter:
         return provenance.box(self.cfg, device_name or self.device_name, claims=self.claims)
 
 
-def setup(chapter: str, namespace: Mapping[str, Any]) -> Chapter:
+def setup(chapter: str, namespace: Mapping[str, Any], *, states_claims: bool = True,
+          run_box: bool = True) -> Chapter:
     """Resolve ``chapter``'s parameters from ``namespace`` (the notebook's ``globals()``), glue its
-    recorded run times, enable the charts and pick the device."""
+    recorded run times (``run_box``: the page has a "Run this chapter" box), start its claims
+    (``states_claims``: the page states claims of its own; the appendix only lists the others'),
+    enable the charts and pick the device (and, on the CPU, the allocator policy of a training
+    process: :mod:`middleground.gpt.allocator`)."""
     from myst_nb import glue
 
+    from ..gpt import allocator
     from ..gpt.device import default_profile, pick
 
     given = {name: namespace.get(name) for name in parameters(chapter)}
     cfg = resolve(chapter, namespace.get("profile") or default_profile(), **given)
-    for key, text in provenance.run_times(chapter).items():
-        glue(key, text, display=False)
+    if run_box:
+        for key, text in provenance.run_times(chapter).items():
+            glue(key, text, display=False)
     charts.enable()
-    return Chapter(cfg, Claims(cfg), pick().name)
+    device = pick()
+    if device.type == "cpu":  # a chapter's kernel is a training process: its allocator policy
+        allocator.keep_freed_memory()
+    return Chapter(cfg, Claims(cfg) if states_claims else None, device.name)
