@@ -1,20 +1,32 @@
-"""The introduction's experiment: one tiny GPT trained on noise, on a periodic word and on text.
+"""The introduction's experiment: one tiny GPT trained on noise, on a periodic word and on text,
+and the book's finding in one paragraph.
 
-The introduction's summary of the knob sweep comes from :func:`middleground.sweeps.knob.results`.
+The teaser (:func:`teaser`) trains the same model on the two ends of the knob and on Tiny
+Shakespeare; :func:`teaser_values` states where it ends. The finding is chapter ladder's central
+test (:func:`middleground.experiments.ladder.central`, the same runs through the sweep cache),
+worded by :func:`middleground.experiments.ladder.decision_sentence`, so it cannot drift from that
+chapter. :func:`run` is the chapter.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
 
 import numpy as np
 
 from ..base import data
 from ..base.bits import NATS_TO_BITS
+from ..base.profiles import ChapterConfig
 from ..gpt import text
 from ..gpt.core import TrainConfig
-from ..gpt.device import Device
+from ..gpt.device import Device, pick
 from ..gpt.model import GPTConfig
 from ..gpt.train import fit
 from ..sources.processes import IID, Periodic
+from . import ladder
+from .report import Findings, Result
 
 
 def three_sources(period: int = 16, seed: int = 0, synthetic_length: int = 200_000):
@@ -63,3 +75,93 @@ def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: i
                                 "val_bits": row["val_loss"] * NATS_TO_BITS,
                                 "exact_h": h})
     return records, {"n_params": n_params}
+
+
+def final_losses(records: list[dict]) -> dict[str, tuple[float, float, float]]:
+    """Per source, the held-out loss at the last step: mean, smallest and largest over seeds."""
+    final_step = max(r["step"] for r in records)
+    final: dict[str, list] = {}
+    for r in records:
+        if r["step"] == final_step:
+            final.setdefault(r["source"], []).append(r["val_bits"])
+    return {name: (float(np.mean(v)), float(np.min(v)), float(np.max(v))) for name, v in final.items()}
+
+
+def exact_rates(records: list[dict]) -> dict[str, float]:
+    """The exact entropy rate of every source that has one (the two synthetic ones)."""
+    return {r["source"]: r["exact_h"] for r in records if r["exact_h"] is not None}
+
+
+def teaser_values(found: Findings, records: list[dict], n_params: int, steps: int, n_seeds: int) -> None:
+    """Record where the teaser ends on each source, and check the three claims about it: noise and
+    the periodic word end within a hundredth of a bit of their exact h, Shakespeare in between."""
+    summary = final_losses(records)
+    noise_name, periodic_name = [n for n in summary if n != "Tiny Shakespeare"]
+    exact = exact_rates(records)
+    found.value("intro_params", f"{n_params:,}")
+    found.value("intro_steps", steps)
+    found.value("intro_seeds", n_seeds)
+    found.value("intro_seeds_text", ladder.seeds_text(n_seeds))
+    found.value("intro_noise_h", exact[noise_name])
+    found.value("intro_noise_loss", summary[noise_name][0])
+    found.value("intro_noise_excess", summary[noise_name][0] - exact[noise_name])
+    found.value("intro_periodic_loss", summary[periodic_name][0])
+    found.value("intro_shakespeare_loss", summary["Tiny Shakespeare"][0])
+    found.value("intro_shakespeare_spread", summary["Tiny Shakespeare"][2] - summary["Tiny Shakespeare"][1])
+    noise_excess = summary[noise_name][0] - exact[noise_name]
+    found.claim("on noise the model ends within a hundredth of a bit of the exact entropy rate",
+                abs(noise_excess) < 0.01, noise_excess)
+    found.claim("on the periodic sequence the model ends within a hundredth of a bit of h = 0",
+                abs(summary[periodic_name][0]) < 0.01, summary[periodic_name][0])
+    found.claim("on Tiny Shakespeare the model ends between the two: well above zero, well below noise",
+                0.1 < summary["Tiny Shakespeare"][0] < exact[noise_name] - 1, summary["Tiny Shakespeare"][0])
+
+
+def stated(res: dict, unit: str, digits: int) -> str:
+    """A contrast of the central test as the introduction states it, unit included."""
+    lo, hi = res["interval"]
+    return (f"{res['difference']:+.{digits}f} {unit} (95 % interval {lo:+.{digits}f} to "
+            f"{hi:+.{digits}f}, permutation p = {res['p_value']:.3g})")
+
+
+def finding_values(found: Findings, test: dict, decision: str, n_settings: int, n_runs: int,
+                   n_rungs: int) -> None:
+    """Record the central test's summary (chapter ladder's ``test`` and ``decision``) and the two
+    sentences chosen from it: the finding by the pre-stated rule and what the test could detect."""
+    found.value("intro_D_cap", stated(test["capability"], "in log-odds", 2))
+    found.value("intro_D_loss", stated(test["loss"], "bits", 4))
+    found.value("intro_n_settings", n_settings)
+    found.value("intro_n_runs", n_runs)
+    found.value("intro_rungs", n_rungs)
+    finding = ladder.decision_sentence(decision, "intro")
+    found.claim(finding, True, {"decision": decision, "capability": test["capability"], "loss": test["loss"]})
+    found.value("intro_finding", finding)
+    power = ladder.power_sentence(test["capability"], test["loss"], "intro")
+    found.claim(power, True, test["capability"]["min_p"])
+    found.value("intro_power", power)
+
+
+@dataclass(frozen=True)
+class IntroResult(Result):
+    """The teaser's loss curves (``records``, bits per symbol), the exact entropy rates of its
+    synthetic sources, the central test's decision, and every value and claim the chapter states."""
+
+    records: tuple[dict, ...]
+    exact: Mapping[str, float]
+    decision: str
+    test: Mapping[str, Any]
+
+
+def run(cfg: ChapterConfig) -> IntroResult:
+    """Chapter intro: the teaser at ``cfg``'s sizes on the picked device, and chapter ladder's
+    central test for ``cfg``'s profile and seed."""
+    records, facts = teaser(cfg.steps, cfg.n_embd, cfg.block_size, cfg.batch_size, cfg.n_seeds,
+                            cfg.seed, pick())
+    found = Findings()
+    teaser_values(found, records, facts["n_params"], cfg.steps, cfg.n_seeds)
+    central = ladder.central(cfg.profile, cfg.seed)
+    finding_values(found, central["test"], central["decision"], len(central["settings"]),
+                   len(central["runs"]), len(central["widths"]))
+    return IntroResult(records=tuple(records), exact=MappingProxyType(exact_rates(records)),
+                       decision=central["decision"], test=MappingProxyType(central["test"]),
+                       **found.done())
