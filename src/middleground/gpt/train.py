@@ -47,6 +47,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..base import settings
 from ..base.data import DataError
 from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
     remove_stale_partials, write_bytes, write_json
@@ -207,7 +208,7 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         distributed.check_divisible(tc.gradient_accumulation_steps, world)
         if world.size > 1 and device.type == "cuda":
             torch.cuda.set_device(world.local_rank)
-        if world.size > 1 and device.type == "cpu" and not os.environ.get("OMP_NUM_THREADS"):
+        if world.size > 1 and device.type == "cpu" and not settings.external("OMP_NUM_THREADS"):
             # processes sharing a node's cores each take their share (torchrun sets
             # OMP_NUM_THREADS=1 itself; other launchers may not), never all of them each
             torch.set_num_threads(distributed.threads_per_process())
