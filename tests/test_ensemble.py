@@ -151,8 +151,9 @@ def test_a_compiled_ensemble_trains_as_the_eager_one():
 
 
 def test_the_allocator_policy_changes_no_number(tmp_path):
-    """keep_freed_memory raises glibc's thresholds (a speed policy): a fit in a process with the
-    policy and one with it refused (MIDDLEGROUND_KEEP_MALLOC=1) give identical histories."""
+    """keep_freed_memory raises glibc's thresholds (a speed policy the program sets, never the
+    trainer): a fit in a process with the policy and one with it refused (MIDDLEGROUND_KEEP_MALLOC=1)
+    give identical histories."""
     import json
     import os
     import subprocess
@@ -167,13 +168,17 @@ def test_the_allocator_policy_changes_no_number(tmp_path):
             "cfg = GPTConfig(vocab_size=5, block_size=8, n_layer=1, n_head=2, n_embd=16)\n"
             "tc = TrainConfig(max_iters=5, batch_size=4, warmup_iters=0, eval_interval=5, eval_iters=2)\n"
             "x = IID.uniform(5).sample(400, np.random.default_rng(0))\n"
+            "fit(cfg, tc, x[:300], x[300:])\n"
+            "untouched = not allocator._done  # the trainer sets no process-wide policy itself\n"
+            "kept = allocator.keep_freed_memory()  # the program does\n"
             "run = fit(cfg, tc, x[:300], x[300:])\n"
-            "json.dump({'kept': allocator.keep_freed_memory(), 'history': run.history}, open(sys.argv[1], 'w'))\n")
+            "json.dump({'untouched': untouched, 'kept': kept, 'history': run.history}, open(sys.argv[1], 'w'))\n")
     out = {}
     for refuse in ("0", "1"):
         path = tmp_path / f"{refuse}.json"
         env = {**os.environ, "MIDDLEGROUND_KEEP_MALLOC": refuse, "OMP_NUM_THREADS": "1"}
         subprocess.run([sys.executable, "-c", code, str(path)], env=env, check=True, timeout=300)
         out[refuse] = json.loads(path.read_text())
+    assert out["0"]["untouched"] and out["1"]["untouched"]
     assert out["0"]["kept"] is sys.platform.startswith("linux") and out["1"]["kept"] is False
     assert out["0"]["history"] == out["1"]["history"]

@@ -210,8 +210,9 @@ def test_evaluation_is_float32_even_when_training_uses_bf16_autocast():
 
 
 def test_the_training_log_records_each_run_when_asked(tmp_path, monkeypatch):
-    """MIDDLEGROUND_TRAINING_LOG: one JSON line per run started (model, windows per step, steps,
-    members); unset, nothing is written."""
+    """MIDDLEGROUND_TRAINING_LOG: the caller passes training_log.from_settings() as on_start; one
+    JSON line per run started (model, windows per step, steps, members); unset, it is None and
+    nothing is written. The trainers themselves read no setting."""
     import numpy as np
 
     from middleground.gpt import training_log
@@ -224,11 +225,14 @@ def test_the_training_log_records_each_run_when_asked(tmp_path, monkeypatch):
     x = IID.uniform(5).sample(300, np.random.default_rng(0))
     log = tmp_path / "log.jsonl"
     monkeypatch.delenv(training_log.LOG_ENV, raising=False)
-    fit(cfg, tc, x[:200], x[200:])
+    assert training_log.from_settings() is None
+    fit(cfg, tc, x[:200], x[200:], on_start=training_log.from_settings())
     assert not log.exists()
     monkeypatch.setenv(training_log.LOG_ENV, str(log))
-    fit(cfg, tc, x[:200], x[200:])
-    fit_ensemble(cfg, tc, [x[:200]] * 3, [x[200:]] * 3, [0, 1, 2])
+    fit(cfg, tc, x[:200], x[200:])  # no callback passed: the trainer logs nothing by itself
+    assert not log.exists()
+    fit(cfg, tc, x[:200], x[200:], on_start=training_log.from_settings())
+    fit_ensemble(cfg, tc, [x[:200]] * 3, [x[200:]] * 3, [0, 1, 2], on_start=training_log.from_settings())
     entries = training_log.read(log)
     assert [e["members"] for e in entries] == [1, 3]
     assert all(e["model"]["n_embd"] == 16 and e["batch_size"] == 4 and e["steps"] == 2 for e in entries)

@@ -28,7 +28,6 @@ import torch.nn.functional as F
 
 from .core import EVAL_SEED, TrainConfig, accumulate, adamw, as_tokens, evaluate, fixed_batches, lr_at, random_batch
 from .device import Device, pick
-from . import allocator, training_log
 from .model import GPT, GPTConfig
 
 # Names of the stacked parameters, in the layout of GPT.state_dict() per block.
@@ -161,7 +160,7 @@ class EnsembleRun:
 
 def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, seeds: list[int],
                  device: Device | None = None, stride: int | None = None,
-                 on_eval=None) -> EnsembleRun:
+                 on_eval=None, on_start=None) -> EnsembleRun:
     """Train len(seeds) models at once; member m trains on ``train_streams[m]`` from seed ``seeds[m]``.
 
     Evaluations happen at step 0, at multiples of ``tc.eval_interval`` and at the end, on ``tc.eval_iters`` fixed batches of each member's validation stream
@@ -171,6 +170,8 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     return extra per-member measurements (a dict of lists of length M), stored in the history row
     under ``"extra"``. ``tc.compile``: the training steps run through ``torch.compile`` (worth it
     on a GPU, or for long runs: compiling takes seconds to a minute; evaluations stay eager).
+    ``on_start(cfg, windows_per_step, steps, members)`` is called once as training starts (as
+    :func:`middleground.gpt.train.fit`'s).
     """
     device = device or pick()
     M = len(seeds)
@@ -184,9 +185,8 @@ def fit_ensemble(cfg: GPTConfig, tc: TrainConfig, train_streams, val_streams, se
     val_xy = [fixed_batches(v, cfg.block_size, step_windows, tc.eval_iters, EVAL_SEED["val"], stride)
               for v in val_t]
     val_xy = (torch.stack([x for x, _ in val_xy]), torch.stack([y for _, y in val_xy]))
-    training_log.record(cfg, tc.batch_size * tc.gradient_accumulation_steps, tc.max_iters, M)
-    if device.type == "cpu":
-        allocator.keep_freed_memory()
+    if on_start is not None:
+        on_start(cfg, tc.batch_size * tc.gradient_accumulation_steps, tc.max_iters, M)
     model = EnsembleGPT.fresh(cfg, seeds).to(device.torch)
     opt = adamw(model, tc, device, batch_dims=1)
     # compiled for training steps only (tc.compile): evaluations run the eager model in float32

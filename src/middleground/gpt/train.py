@@ -47,6 +47,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..base import settings
 from ..base.data import DataError
 from ..base.files import OutputPathError, WriteError, check_output_file, check_output_folder, \
     remove_stale_partials, write_bytes, write_json
@@ -182,7 +183,8 @@ class Run:
 def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
         device: Device | None = None, *, out_dir: Path | None = None, resume: bool = False,
         allow_changes: bool = False, stop_after: int | None = None, progress: bool = False,
-        on_eval: Callable[[GPT, dict], None] | None = None) -> Run:
+        on_eval: Callable[[GPT, dict], None] | None = None,
+        on_start: Callable[[GPTConfig, int, int, int], None] | None = None) -> Run:
     """Train a GPT from scratch (or from ``out_dir``'s checkpoint when ``resume``).
 
     ``out_dir``: write ``ckpt.pt`` after every evaluation; the folder is locked while the run
@@ -191,20 +193,22 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
     each difference) unless ``allow_changes``. ``stop_after``: stop after that many iterations,
     as an interruption would, with a checkpoint (the schedule still follows ``max_iters``).
     ``on_eval(model, row)`` is called after each evaluation, e.g. to sample text.
+    ``on_start(model_cfg, windows_per_step, steps, members)`` is called once as training starts
+    (rank 0 only), e.g. :func:`middleground.gpt.training_log.record` to log what a build trains.
+    Only training happens here: process-wide policies (the allocator, thread counts) belong to the
+    program that calls it.
     """
     device = device or pick()
     if resume and out_dir is None:
         raise ValueError("resume needs out_dir, the folder holding the checkpoint")
     tokens = {name: as_tokens(t, model_cfg.vocab_size, model_cfg.block_size, name)
               for name, t in (("train", train_tokens), ("val", val_tokens))}
-    if device.type == "cpu":
-        allocator.keep_freed_memory()
     world = distributed.join(device.type)  # a world of one unless torchrun started this process
     try:
         distributed.check_divisible(tc.gradient_accumulation_steps, world)
         if world.size > 1 and device.type == "cuda":
             torch.cuda.set_device(world.local_rank)
-        if world.size > 1 and device.type == "cpu" and not os.environ.get("OMP_NUM_THREADS"):
+        if world.size > 1 and device.type == "cpu" and not settings.external("OMP_NUM_THREADS"):
             # processes sharing a node's cores each take their share (torchrun sets
             # OMP_NUM_THREADS=1 itself; other launchers may not), never all of them each
             torch.set_num_threads(distributed.threads_per_process())
@@ -214,32 +218,54 @@ def fit(model_cfg: GPTConfig, tc: TrainConfig, train_tokens, val_tokens,
                 held.enter_context(exclusive(out_dir, "out_dir"))
                 remove_stale_partials(out_dir)  # left by a killed run; ours start after the lock
             return _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after,
-                          progress and world.main, on_eval if world.main else None, world)
+                          progress and world.main, on_eval if world.main else None, on_start, world)
     finally:
         distributed.leave(world)
 
 
-def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after, progress,
-           on_eval, world: World) -> Run:
-    # evaluation batches of a whole step's windows, whatever the micro-batches or processes
-    step_windows = tc.batch_size * tc.gradient_accumulation_steps
-    evals = {name: fixed_batches(t, model_cfg.block_size, step_windows, tc.eval_iters, EVAL_SEED[name])
-             for name, t in tokens.items()}
+# Offsets of the torch seed that drives dropout on ranks other than 0: each rank its own stream
+# (rank 0 keeps the single-process one), and, when a checkpoint is resumed under another number of
+# processes, a stream of its own from the resumed iteration on. Named so they are never reused.
+RANK_DROPOUT_STRIDE = 7919
+RESUME_DROPOUT_STRIDE = 104729
 
-    torch.manual_seed(tc.seed)
-    gen = torch.Generator().manual_seed(tc.seed)  # the same on every rank: they draw the same windows
-    model = GPT(model_cfg).to(device.torch)
-    if world.rank > 0:  # dropout masks of its own; rank 0 keeps the single-process stream
-        torch.manual_seed(tc.seed + 7919 * world.rank)
-    opt = adamw(model, tc, device)
-    history: list[dict] = []
-    segments: list[dict] = []
-    start = 0
-    if resume:
+
+def _rank_seed(tc: TrainConfig, rank: int, resumed_at: int | None = None) -> int:
+    seed = tc.seed + RANK_DROPOUT_STRIDE * rank
+    return seed if resumed_at is None else seed + RESUME_DROPOUT_STRIDE * resumed_at
+
+
+class _Training:
+    """One run's state and its steps: :meth:`restore`, :meth:`step`, :meth:`evaluate`,
+    :meth:`checkpoint`. :func:`_train` strings them together."""
+
+    def __init__(self, model_cfg: GPTConfig, tc: TrainConfig, tokens: dict, device: Device,
+                 out_dir: Path | None, on_eval, world: World):
+        self.model_cfg, self.tc, self.tokens, self.device = model_cfg, tc, tokens, device
+        self.out_dir, self.on_eval, self.world = out_dir, on_eval, world
+        # evaluation batches of a whole step's windows, whatever the micro-batches or processes
+        self.step_windows = tc.batch_size * tc.gradient_accumulation_steps
+        self.evals = {name: fixed_batches(t, model_cfg.block_size, self.step_windows, tc.eval_iters,
+                                          EVAL_SEED[name]) for name, t in tokens.items()}
+        torch.manual_seed(tc.seed)
+        self.gen = torch.Generator().manual_seed(tc.seed)  # the same on every rank: same windows
+        self.model = GPT(model_cfg).to(device.torch)
+        if world.rank > 0:  # dropout masks of its own; rank 0 keeps the single-process stream
+            torch.manual_seed(_rank_seed(tc, world.rank))
+        self.opt = adamw(self.model, tc, device)
+        self.history: list[dict] = []
+        self.segments: list[dict] = []
+        self.start = 0
+
+    def restore(self, allow_changes: bool) -> None:
+        """Continue from the checkpoint in ``out_dir``: refused (:class:`CheckpointError`) when it
+        is for another model, past ``max_iters``, or (unless ``allow_changes``) trained with
+        another configuration."""
+        tc, out_dir, world = self.tc, self.out_dir, self.world
         state = load_checkpoint(Path(out_dir) / CHECKPOINT_NAME)
-        if state["model_cfg"] != asdict(model_cfg):
+        if state["model_cfg"] != asdict(self.model_cfg):
             raise CheckpointError(f"checkpoint in {out_dir} is for model {state['model_cfg']}, "
-                                  f"not {asdict(model_cfg)}")
+                                  f"not {asdict(self.model_cfg)}")
         if state["iter"] > tc.max_iters:
             raise CheckpointError(f"the checkpoint in {out_dir} is at iteration {state['iter']}, past "
                                   f"max_iters = {tc.max_iters}; set max_iters >= {state['iter']} to continue")
@@ -252,115 +278,123 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
                 f"the checkpoint in {out_dir} was trained with another configuration ({said}); "
                 "resume with the checkpoint's settings, or allow the changes (--allow_changes; "
                 "each segment's settings are then recorded)")
-        segments = state.get("segments") or [{"start_iter": 0, "train_cfg": state["train_cfg"]}]
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        gen.set_state(state["batch_rng"])
+        self.segments = state.get("segments") or [{"start_iter": 0, "train_cfg": state["train_cfg"]}]
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["optimizer"])
+        self.gen.set_state(state["batch_rng"])
         by_rank = state.get("torch_rng_by_rank")
         if by_rank is not None and len(by_rank) == world.size:  # each rank's own dropout stream
             torch.set_rng_state(by_rank[world.rank])
         else:
             torch.set_rng_state(state["torch_rng"])
             if world.rank > 0:  # another number of processes: a stream of its own from here
-                torch.manual_seed(tc.seed + 7919 * world.rank + 104729 * state["iter"])
-        if device.type == "cuda" and "cuda_rng" in state:
+                torch.manual_seed(_rank_seed(tc, world.rank, resumed_at=state["iter"]))
+        if self.device.type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"])
-        history, start = state["history"], state["iter"]
-    segments = segments + [{"start_iter": start, "train_cfg": asdict(tc), "processes": world.size}]
-    if world.main:
-        training_log.record(model_cfg, step_windows, tc.max_iters)
-    step_model = torch.compile(model) if tc.compile else model
-    train_model = step_model
-    if world.size > 1:  # gradients averaged across ranks after each step's last micro-batch
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            step_model, device_ids=[world.local_rank] if device.type == "cuda" else None)
+        self.history, self.start = state["history"], state["iter"]
 
-    def clip(m):
-        if tc.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip, foreach=True)
-
-    def record(it: int) -> None:
-        row = {"step": it, "lr": lr_at(max(it - 1, 0), tc),
+    def evaluate(self, it: int) -> dict:
+        """Evaluate on the fixed batches of both splits, append the row to the history."""
+        row = {"step": it, "lr": lr_at(max(it - 1, 0), self.tc),
                # the eager model: compiling evaluation too would recompile for eval mode and its
                # batch shape, for no gain (as the ensemble trainer)
-               "train_loss": evaluate(model, evals["train"], device),
-               "val_loss": evaluate(model, evals["val"], device)}
-        history.append(row)
-        if on_eval is not None:
-            on_eval(model, row)
+               "train_loss": evaluate(self.model, self.evals["train"], self.device),
+               "val_loss": evaluate(self.model, self.evals["val"], self.device)}
+        self.history.append(row)
+        if self.on_eval is not None:
+            self.on_eval(self.model, row)
+        return row
 
-    def checkpoint(it: int) -> None:
-        if out_dir is None:
+    def checkpoint(self, it: int) -> None:
+        """Write ``ckpt.pt`` (rank 0 only; every rank contributes its dropout stream)."""
+        if self.out_dir is None:
             return
+        world, device = self.world, self.device
         rng_by_rank = distributed.gather_objects(torch.get_rng_state(), world)  # every rank calls it
         if not world.main:
             return
-        state = {"model_cfg": asdict(model_cfg), "train_cfg": asdict(tc), "iter": it,
-                 "model": model.state_dict(), "optimizer": opt.state_dict(),
-                 "batch_rng": gen.get_state(), "torch_rng": torch.get_rng_state(),
-                 "history": history, "segments": segments}
+        state = {"model_cfg": asdict(self.model_cfg), "train_cfg": asdict(self.tc), "iter": it,
+                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
+                 "batch_rng": self.gen.get_state(), "torch_rng": torch.get_rng_state(),
+                 "history": self.history, "segments": self.segments}
         if world.size > 1:
             state["torch_rng_by_rank"] = rng_by_rank
         if device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state()
-        save_checkpoint(Path(out_dir) / CHECKPOINT_NAME, state)
+        save_checkpoint(Path(self.out_dir) / CHECKPOINT_NAME, state)
 
-    if start == 0:
-        record(0)
+    def step(self, train_model, it: int) -> float:
+        """One optimisation step on a whole step's windows; the loss averaged over the ranks.
+        Raises :class:`FloatingPointError` (naming the remedy) when it is not finite."""
+        tc = self.tc
+        x, y = random_batch(self.tokens["train"], self.model_cfg.block_size, self.step_windows, self.gen)
+        micro = distributed.shard(x, y, tc.gradient_accumulation_steps, self.world)
+        loss = accumulate(train_model, self.opt, micro, lr_at(it, tc), self.device, self._clip)
+        loss = distributed.mean_across(loss, self.world)  # every rank stops if any one diverges
+        value = loss.item()  # also synchronises the device, so the caller's timing is honest
+        if not math.isfinite(value):
+            advice = (f"lower learning_rate (gradients are already clipped at norm {tc.grad_clip})"
+                      if tc.grad_clip > 0 else "lower learning_rate or enable grad_clip")
+            kept = (f"; the checkpoint in {self.out_dir} (iteration {self.history[-1]['step']}) "
+                    "predates it" if self.out_dir is not None and self.history[-1]["step"] > 0 else "")
+            raise FloatingPointError(f"training loss became {value} at iteration {it}; {advice}{kept}")
+        return value
+
+    def _clip(self, _model) -> None:
+        if self.tc.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.tc.grad_clip, foreach=True)
+
+    def train_model(self):
+        """The module the steps run: compiled when asked, wrapped in DDP under torchrun (gradients
+        averaged across ranks after each step's last micro-batch)."""
+        step_model = torch.compile(self.model) if self.tc.compile else self.model
+        if self.world.size > 1:
+            return torch.nn.parallel.DistributedDataParallel(
+                step_model, device_ids=[self.world.local_rank] if self.device.type == "cuda" else None)
+        return step_model
+
+
+def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_after, progress,
+           on_eval, on_start, world: World) -> Run:
+    run = _Training(model_cfg, tc, tokens, device, out_dir, on_eval, world)
+    if resume:
+        run.restore(allow_changes)
+    run.segments = run.segments + [{"start_iter": run.start, "train_cfg": asdict(tc),
+                                    "processes": world.size}]
+    if world.main and on_start is not None:
+        on_start(model_cfg, run.step_windows, tc.max_iters, 1)
+    train_model = run.train_model()
+    if run.start == 0:
+        run.evaluate(0)
     end = tc.max_iters if stop_after is None else min(tc.max_iters, stop_after)
     iter_seconds = []
-    bar = _progress_bar(tc.max_iters, start, progress)
-    model.train()
+    bar = _progress_bar(tc.max_iters, run.start) if progress else None
+    run.model.train()
     try:  # the bar is closed however the loop ends, so an error message is the last line
-        for it in range(start, end):
+        for it in range(run.start, end):
             t0 = time.perf_counter()
-            x, y = random_batch(tokens["train"], model_cfg.block_size,
-                                tc.batch_size * tc.gradient_accumulation_steps, gen)
-            micro = distributed.shard(x, y, tc.gradient_accumulation_steps, world)
-            loss = accumulate(train_model, opt, micro, lr_at(it, tc), device, clip)
-            loss = distributed.mean_across(loss, world)  # every rank stops if any one diverges
-            loss_value = loss.item()  # also synchronises the device, so the timing below is honest
+            run.step(train_model, it)
             iter_seconds.append(time.perf_counter() - t0)
-            if not math.isfinite(loss_value):
-                advice = (f"lower learning_rate (gradients are already clipped at norm {tc.grad_clip})"
-                          if tc.grad_clip > 0 else "lower learning_rate or enable grad_clip")
-                kept = (f"; the checkpoint in {out_dir} (iteration {history[-1]['step']}) predates it"
-                        if out_dir is not None and history[-1]["step"] > 0 else "")
-                raise FloatingPointError(f"training loss became {loss_value} at iteration {it}; "
-                                         f"{advice}{kept}")
-            bar.update(1)
+            if bar is not None:
+                bar.update(1)
             if (it + 1) % tc.eval_interval == 0 or it + 1 == end:
-                record(it + 1)
-                checkpoint(it + 1)
-                bar.set_postfix(train=f"{history[-1]['train_loss']:.3f}",
-                                val=f"{history[-1]['val_loss']:.3f}")
+                row = run.evaluate(it + 1)
+                run.checkpoint(it + 1)
+                if bar is not None:
+                    bar.set_postfix(train=f"{row['train_loss']:.3f}", val=f"{row['val_loss']:.3f}")
     finally:
-        bar.close()
-    return Run(model, model_cfg, tc, device, history, iter_seconds, segments, world.size)
+        if bar is not None:
+            bar.close()
+    return Run(run.model, model_cfg, tc, device, run.history, iter_seconds, run.segments, world.size)
 
 
-class _Quiet:
-    """A progress bar that shows nothing (no tqdm, or no progress asked for)."""
+def _progress_bar(total: int, start: int):
+    """tqdm's bar on stderr (imported only when progress is asked for: the training layer itself
+    needs torch and numpy alone, as on a bare GPU machine)."""
+    from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
 
-    def update(self, _n=1):
-        pass
-
-    def set_postfix(self, **_values):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(total: int, start: int, shown: bool):
-    """tqdm's bar on stderr where tqdm is installed; nothing where it is not (a lent GPU machine
-    with torch and numpy only: the training layer needs nothing else)."""
-    try:
-        from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
-    except ImportError:
-        return _Quiet()
-    return tqdm(total=total, initial=start, disable=not shown, file=sys.stderr, mininterval=1.0,
-                unit="it", dynamic_ncols=True)
+    return tqdm(total=total, initial=start, file=sys.stderr, mininterval=1.0, unit="it",
+                dynamic_ncols=True)
 
 
 # --- datasets the command line knows -----------------------------------------------------------
@@ -493,8 +527,11 @@ def _train_and_report(args, tc: TrainConfig, model_cfg: GPTConfig, device: Devic
         print(f"step {row['step']:>6}: train {row['train_loss']:.4f}, val {row['val_loss']:.4f} "
               f"nats/char, lr {row['lr']:.2e}", flush=True)
 
+    if device.type == "cpu":  # a process-wide policy, set by the program, not by the trainer
+        allocator.keep_freed_memory()
     run = fit(model_cfg, tc, train, val, device, out_dir=args.out_dir, resume=args.resume,
-              allow_changes=args.allow_changes, progress=True, on_eval=report)
+              allow_changes=args.allow_changes, progress=True, on_eval=report,
+              on_start=training_log.from_settings())
     s = run.summary(peak)
     if "ms_per_iter" in s:
         print(f"speed: {s['ms_per_iter']:.1f} ms/iter (median), {s['tokens_per_s']:,.0f} tokens/s, "

@@ -31,6 +31,11 @@ from .regions import MIDDLE, NOISY, ORDERED
 ALPHA_GRID = np.linspace(0.0, 3.0, 601)  # exponents searched; 0.005 apart
 LEVEL = 0.05                              # significance level of the decision rule
 
+# The bootstraps' random streams, np.random.default_rng([seed, STREAM]): named and distinct, so
+# the central test and the contrast interval never draw from one stream.
+CENTRAL_BOOTSTRAP_STREAM = 31
+CONTRAST_BOOTSTRAP_STREAM = 37
+
 
 @dataclass(frozen=True)
 class DecayFit:
@@ -194,7 +199,7 @@ def central_test(settings: list[dict], n_boot: int, n_perm: int, seed: int = 0) 
     ``"loss"`` and ``"capability"`` enter the decision rule; ``"capability rate"`` (the exact-match
     error on the rate scale) and ``"capability continuous"`` (the continuation's cross-entropy, the
     metric-mirage check) are reported beside it."""
-    rng = np.random.default_rng([seed, 31])
+    rng = np.random.default_rng([seed, CENTRAL_BOOTSTRAP_STREAM])
     has_target = all("target" in s for s in settings)
     metrics = [m for m in METRICS if has_target or m[0] != "capability continuous"]
 
@@ -257,7 +262,7 @@ def contrast_interval(errors_by_setting, regions, families, n_boot: int, seed: i
     """95 % interval of the middle-minus-ends difference of per-run errors (one array of seeds per
     setting) by the hierarchical bootstrap of :func:`central_test`: settings within each family and
     region, then seeds within each setting."""
-    rng = np.random.default_rng([seed, 37])
+    rng = np.random.default_rng([seed, CONTRAST_BOOTSTRAP_STREAM])
     regions, families = np.asarray(regions), np.asarray(families)
     strata = [idx for f in np.unique(families) for r in np.unique(regions)
               if len(idx := np.nonzero((families == f) & (regions == r))[0])]

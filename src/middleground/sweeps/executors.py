@@ -62,6 +62,9 @@ def _with_threads(task, group, threads):
 
         threads = get_worker().state.nthreads
     torch.set_num_threads(max(1, int(threads)))
+    from ..gpt import allocator  # a worker is a program of its own: its process-wide policy
+
+    allocator.keep_freed_memory()
     return task(group)
 
 

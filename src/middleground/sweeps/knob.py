@@ -15,9 +15,9 @@ seed) with one model. A run trains on 100,000 symbols of one realisation and is 
   (:mod:`middleground.measures.capability`) on 512 prompts: k = 8 symbols continued greedily after
   a context, scored against the true process's own greedy continuation.
 
-Everything a run draws comes from its own seed: its data (``[seed, 1]``), its weights and training
+Everything a run draws comes from its own seed: its data (``[seed, DATA_STREAM]``), its weights and training
 batches (``seed``, as the single-model trainer), its evaluation batches (a constant seed over its
-own validation stream) and its capability prompts (``[seed, 7]``). So a cell's numbers are the same
+own validation stream) and its capability prompts (``[seed, PROMPT_STREAM]``). So a cell's numbers are the same
 whether it is trained alone or in a group, and the cache can reuse any cell.
 
 Two views of the sweep, each resolved from its chapter's profile: :func:`results`, the standard
@@ -37,7 +37,7 @@ import torch
 
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import resolve
-from ..gpt import decode
+from ..gpt import decode, training_log
 from ..gpt.core import TrainConfig, lr_at, window_losses
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
@@ -55,6 +55,10 @@ CONTINUATION_K = 8     # symbols a continuation must get right
 N_PROMPTS = 512        # continuation prompts of the final evaluation
 N_CURVE_PROMPTS = 64   # of those, the ones scored at every evaluation during training
 N_TRAIN = 100_000      # training symbols per run
+# A run's random streams, each np.random.default_rng([seed, STREAM]): named, so no two uses share one
+# and a run's draws depend on its own seed alone, never on its companions in a group.
+DATA_STREAM = 1     # the source's training and held-out symbols
+PROMPT_STREAM = 7   # the capability prompts' positions
 N_VAL = 458_752        # held-out symbols: 13,901 windows of 33, so a loss has a standard error < 0.005 bits
 
 
@@ -85,7 +89,7 @@ def group_key(cell: dict) -> tuple:
 def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: int):
     """``N_PROMPTS`` contexts from one run's validation stream, drawn with that run's seed, and the
     true process's greedy continuation of each (zeros where the source has no hidden-Markov form)."""
-    rng = np.random.default_rng([seed, 7])
+    rng = np.random.default_rng([seed, PROMPT_STREAM])
     starts = rng.integers(0, len(val) - ctx_len, size=N_PROMPTS)
     ctx = val[starts[:, None] + np.arange(ctx_len)]
     target = (capability.greedy_target(source, ctx, k) if isinstance(source, HMM)
@@ -108,7 +112,7 @@ def _data(family, knob, seed: int, n_train: int, n_val: int):
     # Every rung of a ladder trains on the same data; drawing it once per process saves the
     # sampling loop (and the baselines below) at every other width. Pure functions of the key.
     source = make_source(family, knob)
-    seq = source.sample(n_train + n_val, np.random.default_rng([seed, 1]))
+    seq = source.sample(n_train + n_val, np.random.default_rng([seed, DATA_STREAM]))
     return source, seq[:n_train], seq[n_train:]
 
 
@@ -164,7 +168,8 @@ def train_group(group: list[dict]) -> list[dict]:
                                 for c, ok in zip(ce, has_target)]}
 
     run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device,
-                       on_eval=lambda model, step: capabilities(model, N_CURVE_PROMPTS))
+                       on_eval=lambda model, step: capabilities(model, N_CURVE_PROMPTS),
+                       on_start=training_log.from_settings())
     # The final evaluation: every window of the held-out stream, and all prompts.
     windows = [final_windows(v, cfg.block_size) for v in val]
     xy = (torch.as_tensor(np.stack([w[:, :-1] for w in windows])),
