@@ -22,6 +22,7 @@ import torch
 
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
+from ..gpt import training_log
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
 from ..gpt.model import GPTConfig
@@ -89,7 +90,7 @@ def train_quanta_group(group: list[dict]) -> list[dict]:
                               for m in range(M)]}
 
     run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device, stride=seg,
-                       on_eval=per_task)
+                       on_eval=per_task, on_start=training_log.from_settings())
     return [{"steps": [r["step"] for r in run.history],
              "task_bits": [r["extra"]["task_bits"][m] for r in run.history],
              "frequencies": q.frequencies.tolist()} for m in range(M)]

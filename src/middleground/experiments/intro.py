@@ -19,7 +19,7 @@ import numpy as np
 from ..base import data
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
-from ..gpt import text
+from ..gpt import text, training_log
 from ..gpt.core import TrainConfig
 from ..gpt.device import Device, pick
 from ..gpt.model import GPTConfig
@@ -68,7 +68,7 @@ def teaser(steps: int, n_embd: int, block_size: int, batch_size: int, n_seeds: i
                              learning_rate=3e-3, min_lr=3e-4, beta2=0.95,
                              eval_interval=max(1, steps // 10), eval_iters=8,
                              warmup_iters=max(1, min(20, steps // 10)))
-            run = fit(model_cfg, tc, train, val, device)
+            run = fit(model_cfg, tc, train, val, device, on_start=training_log.from_settings())
             n_params = run.n_params
             for row in run.history:
                 records.append({"source": name, "seed": seed + s, "step": row["step"],

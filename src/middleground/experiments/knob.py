@@ -26,6 +26,7 @@ import torch
 
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
+from ..gpt import training_log
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
 from ..gpt.model import GPTConfig
@@ -83,7 +84,7 @@ def train_icl_group(group: list[dict]) -> list[dict]:
         return {"position_bits": bits.tolist()}
 
     run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device, stride=T + 1,
-                       on_eval=per_position)
+                       on_eval=per_position, on_start=training_log.from_settings())
     out = []
     for m, c in enumerate(group):
         bayes = bayes_position_loss(val_segs[m], k, c["alpha"])

@@ -163,12 +163,6 @@ def first_holding(options: list[tuple[str, bool]]) -> str:
     raise ValueError("no option holds: the options must cover every outcome")
 
 
-def record_chosen(found: Findings, sentence: str, value) -> str:
-    """Record ``sentence``, chosen from the data, as a claim that holds; return it."""
-    found.claim(sentence, True, value)
-    return sentence
-
-
 # ---------------------------------------------------------------------------------------------
 # Settings and instruments.
 
@@ -610,7 +604,7 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
     shape = ladder_shape(sets, widths)
     found.value("te_shape", shape_text(shape))
     found.value("te_last_step", f"{widths[-2]} to {widths[-1]}")
-    found.value("te_shape_words", record_chosen(found, shape_sentence(shape), shape))
+    found.value("te_shape_words", found.chosen(shape_sentence(shape), shape))
 
     # Predicted against actual: the central test and the rule.
     test = pr.central_test(sets, cfg.n_boot, cfg.n_perm, cfg.seed)
@@ -619,7 +613,7 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
     found.value("te_D_loss", contrast_text(loss, 4))
     found.value("te_sides_cap", sides_text(cap))
     found.value("te_sides_loss", sides_text(loss, 4))
-    found.value("te_detect_words", record_chosen(found, power_sentence(cap, loss),
+    found.value("te_detect_words", found.chosen(power_sentence(cap, loss),
                                            {"labellings": cap["labellings"], "min p": cap["min_p"]}))
     found.value("te_cap_middle", cap["middle_mean"])
     found.value("te_cap_ends", cap["ends_mean"])
@@ -629,30 +623,30 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
     found.value("te_n_ends", cap["n_ends"])
     found.value("te_by_family", by_family_text(test))
     outcome = pr.decision(test)
-    found.value("te_decision", record_chosen(found, decision_sentence(outcome, "ladder"),
+    found.value("te_decision", found.chosen(decision_sentence(outcome, "ladder"),
                                        {"capability": cap, "loss": loss}))
-    found.value("te_precise_words", record_chosen(found, half_rule_sentence("loss", loss), loss) + "; "
-                + record_chosen(found, half_rule_sentence("capability", cap), cap))
+    found.value("te_precise_words", found.chosen(half_rule_sentence("loss", loss), loss) + "; "
+                + found.chosen(half_rule_sentence("capability", cap), cap))
     rate, cont = test["capability rate"], test["capability continuous"]
     found.value("te_D_rate", f"{contrast_text(rate)}; two-sided p = {rate['p_two_sided']:.3g}")
     found.value("te_D_cont", contrast_text(cont, 4))
     cap_sig, rate_sig, cont_sig = (pr.significant(r) for r in (cap, rate, cont))
-    found.value("te_rate_words", record_chosen(found, rate_sentence(cap_sig, rate_sig, rate["difference"]),
+    found.value("te_rate_words", found.chosen(rate_sentence(cap_sig, rate_sig, rate["difference"]),
                                          {"rate": rate, "log-odds": cap}))
-    found.value("te_cont_words", record_chosen(found, continuous_sentence(cap_sig, cont_sig),
+    found.value("te_cont_words", found.chosen(continuous_sentence(cap_sig, cont_sig),
                                          {"exact match": cap, "continuous": cont}))
     flat = flat_settings(sets)
     found.value("te_flat", len(flat))
-    found.value("te_flat_words", record_chosen(found, flat_sentence(flat), [(s["family"], s["region"]) for s in flat]))
+    found.value("te_flat_words", found.chosen(flat_sentence(flat), [(s["family"], s["region"]) for s in flat]))
 
     # The count-based baseline.
     base = baseline_rows(sets, rows, widths[-1])
     by_fam, orders = verdict_counts(base), bayes_orders(base)
     found.value("te_bayes_counts", verdict_counts_text(by_fam))
-    found.value("te_bayes_takeaway", record_chosen(found, bayes_takeaway(by_fam), by_fam))
+    found.value("te_bayes_takeaway", found.chosen(bayes_takeaway(by_fam), by_fam))
     found.value("te_bayes_orders", "; ".join(f"{fam}: {', '.join(map(str, o))}" for fam, o in orders.items()))
     found.value("te_bayes_worst", worst_gap_text(base))
-    found.value("te_bayes_words", record_chosen(found, bayes_sentence(by_fam, orders, len(base)),
+    found.value("te_bayes_words", found.chosen(bayes_sentence(by_fam, orders, len(base)),
                                           {"by family": by_fam, "orders": orders}))
 
     # Within one run: the second, separate measure.
@@ -678,9 +672,9 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
     others_late = float(np.median([v for k, v in late.items() if k != wr_peak[1]]))
     found.value("te_wr_late_peak", 100 * peak_late)
     found.value("te_wr_late_others", 100 * others_late)
-    found.value("te_wr_late_words", record_chosen(found, late_sentence(peak_late, others_late),
+    found.value("te_wr_late_words", found.chosen(late_sentence(peak_late, others_late),
                                             {"peak": peak_late, "others (median)": others_late}))
-    found.value("te_wr_words", record_chosen(found, within_run_sentence(wr["p_value"], wr_ci[0]),
+    found.value("te_wr_words", found.chosen(within_run_sentence(wr["p_value"], wr_ci[0]),
                                        {**wr, "interval": wr_ci}))
     for row in curve_rows:  # the runs of the setting with the largest within-run error, drawn bold
         row["peak"] = "largest within-run error" if (row["family"], row["knob"]) == wr_peak[1] else "other settings"

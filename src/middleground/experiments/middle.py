@@ -25,6 +25,7 @@ import numpy as np
 
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
+from ..gpt import training_log
 from ..gpt.core import TrainConfig
 from ..gpt.model import GPTConfig
 from ..gpt.train import fit, split_loss
@@ -282,7 +283,7 @@ def model_cross_entropy(train_tokens, val_tokens, vocab_size: int, iters: int, s
     cfg = cross_entropy_model(vocab_size, n_layer, n_embd, block_size)
     tc = TrainConfig(max_iters=iters, batch_size=batch_size, learning_rate=2e-3, min_lr=2e-4,
                      warmup_iters=min(100, iters // 10), eval_interval=iters, eval_iters=2, seed=seed)
-    run = fit(cfg, tc, train_tokens, val_tokens, device)
+    run = fit(cfg, tc, train_tokens, val_tokens, device, on_start=training_log.from_settings())
     return split_loss(run.model, val_tokens, block_size, run.device) * NATS_TO_BITS
 
 

@@ -40,7 +40,7 @@ import torch
 from ..base import data
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
-from ..gpt import decode, text
+from ..gpt import decode, text, training_log
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
 from ..gpt.model import GPTConfig
@@ -153,7 +153,7 @@ def train_group(group: list[dict]) -> list[dict]:
     streams = [texts[c["degradation"]] for c in group]
     tc = sweep_train_config(group[0]["iters"], eval_interval=group[0]["iters"])
     run = fit_ensemble(cfg, tc, [s[:cut] for s in streams], [s[cut:] for s in streams],
-                       [c["seed"] for c in group], device)
+                       [c["seed"] for c in group], device, on_start=training_log.from_settings())
     # Targets depend only on the text they come from: the clean text for the original and the
     # noisy versions, the degraded text itself otherwise.
     target_key = ["original" if c["degradation"] == "original" or c["degradation"].startswith("noise ")
@@ -211,7 +211,7 @@ def train_strong(group: list[dict]) -> list[dict]:
         tc = TrainConfig(max_iters=c["iters"], batch_size=c["batch_size"], learning_rate=1e-3,
                          min_lr=1e-4, warmup_iters=min(100, c["iters"] // 10), beta2=0.99,
                          eval_interval=c["iters"], eval_iters=20, seed=c["seed"])
-        run = fit(cfg, tc, train_ids, val_ids, device)
+        run = fit(cfg, tc, train_ids, val_ids, device, on_start=training_log.from_settings())
         run.model.eval()
         # Consecutive windows of block + 1 symbols overlapping by one: every held-out symbol after
         # the first is predicted once, from the symbols before it in its window.

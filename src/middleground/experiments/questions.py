@@ -256,7 +256,7 @@ def example(found: Findings, central: dict, N, family: str, knob_index: int) -> 
     found.value("q_N_top", f"{int(N[-1]):,}")
     found.value("q_loss_pred", pred["loss_pred"])
     found.value("q_loss_actual", f"{pred['loss_actual']:.4f} ± {eval_se_top:.4f}")
-    found.value("q_seed_sd", ladder.record_chosen(found, seed_sd_sentence(n_seeds_q, seed_sd_top), seed_sd_top))
+    found.value("q_seed_sd", found.chosen(seed_sd_sentence(n_seeds_q, seed_sd_top), seed_sd_top))
     found.value("q_loss_err", pred["loss_error"])
     found.value("q_loss_err_ci", "{:.4f} to {:.4f}".format(*row["loss_error_interval"]))
     found.value("q_cap_pred", f"{pred['cap_pred']:.3g}")
@@ -270,7 +270,7 @@ def example(found: Findings, central: dict, N, family: str, knob_index: int) -> 
     # is a smaller log-odds difference. How much smaller, for this setting's pair of rates?
     sentence, value = logodds_sentence(pred["cap_pred"], pred["cap_actual"], pred["cap_error"],
                                        pred["cap_rate_error"])
-    found.value("q_logodds_words", ladder.record_chosen(found, sentence, value))
+    found.value("q_logodds_words", found.chosen(sentence, value))
     # Each metric against itself: where does this setting's error rank among all settings?
     n_set = len(test["settings"])
     loss_rank, cap_rank, rate_rank = (rank_of(pred[key], [t[key] for t in test["settings"]])
@@ -280,13 +280,13 @@ def example(found: Findings, central: dict, N, family: str, knob_index: int) -> 
     found.value("q_cap_rank", cap_rank)
     found.value("q_rate_rank", rate_rank)
     pos_loss, pos_cap, pos_rate = third(loss_rank, n_set), third(cap_rank, n_set), third(rate_rank, n_set)
-    found.value("q_example", ladder.record_chosen(found, example_sentence(pos_cap, pos_loss),
+    found.value("q_example", found.chosen(example_sentence(pos_cap, pos_loss),
                                             {"loss rank": loss_rank, "capability rank": cap_rank,
                                              "settings": n_set}))
-    found.value("q_rate_rank_words", ladder.record_chosen(found, rate_rank_sentence(pos_rate, pos_cap),
+    found.value("q_rate_rank_words", found.chosen(rate_rank_sentence(pos_rate, pos_cap),
                                                     {"log-odds rank": cap_rank, "rate rank": rate_rank,
                                                      "settings": n_set}))
-    found.value("q_flat_words", ladder.record_chosen(found, flat_sentence(k_sum, n_total), [int(v) for v in k_sum]))
+    found.value("q_flat_words", found.chosen(flat_sentence(k_sum, n_total), [int(v) for v in k_sum]))
     return rows
 
 
@@ -295,13 +295,13 @@ def whole_test(found: Findings, test: dict, decision: str) -> None:
     words, the partial passes the rule does not count, and what a theory would have to explain."""
     found.value("q_D_cap", ladder.contrast_text(test["capability"], 3))
     found.value("q_D_loss", ladder.contrast_text(test["loss"], 4))
-    found.value("q_verdict", ladder.record_chosen(found, ladder.decision_sentence(decision, "questions"),
+    found.value("q_verdict", found.chosen(ladder.decision_sentence(decision, "questions"),
                                             {"decision": decision, "capability": test["capability"],
                                              "loss": test["loss"]}))
     found.value("q_D_rate", ladder.contrast_text(test["capability rate"], 3))
     partial = partial_passes(test)
-    found.value("q_rule_note", ladder.record_chosen(found, rule_note(partial), {"partial passes": partial}))
-    found.value("q_theory", ladder.record_chosen(found, theory_sentence(decision), {"decision": decision}))
+    found.value("q_rule_note", found.chosen(rule_note(partial), {"partial passes": partial}))
+    found.value("q_theory", found.chosen(theory_sentence(decision), {"decision": decision}))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,6 +65,11 @@ class Findings:
         self._claims.append(item)
         return item.holds
 
+    def chosen(self, text: str, value) -> str:
+        """Record ``text``, a sentence a function chose from the data, as a claim that holds."""
+        self.claim(text, True, value)
+        return text
+
     def choose(self, options: list[tuple[str, bool]], value) -> str:
         """The first sentence whose condition holds, recorded as a claim that holds; ``options``
         must cover every outcome (the last condition is usually ``True``)."""

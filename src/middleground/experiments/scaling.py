@@ -19,6 +19,7 @@ import torch
 
 from ..base.profiles import ChapterConfig
 
+from ..gpt import training_log
 from ..gpt.core import TrainConfig
 from ..gpt.device import Device, pick
 from ..gpt.flops import flops_per_token, matmul_peak
@@ -67,7 +68,7 @@ def scaling_family(n_sizes: int, max_iters: int, batch_size: int, block_size: in
                              warmup_iters=min(100, max_iters // 10), eval_interval=max_iters,
                              eval_iters=4, seed=seed + s)
             t0 = time.perf_counter()
-            run = fit(cfg, tc, train, val, device)
+            run = fit(cfg, tc, train, val, device, on_start=training_log.from_settings())
             wall = time.perf_counter() - t0
             n_no_pos = run.model.num_params(include_position=False)
             records.append({

@@ -47,6 +47,7 @@ import torch
 from ..base import data
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import ChapterConfig
+from ..gpt import training_log
 from ..gpt.core import TrainConfig, window_losses
 from ..gpt.device import Device, pick
 from ..gpt.ensemble import fit_ensemble
@@ -121,7 +122,8 @@ def train_models(sources: list[HMM], widths, iters: int, n_train: int, seed: int
     out = []
     for width in widths:
         cfg = model_config(width, sources[0].alphabet_size)
-        run = fit_ensemble(cfg, train_config(iters, seed), streams, vals, [seed] * len(sources), device)
+        run = fit_ensemble(cfg, train_config(iters, seed), streams, vals, [seed] * len(sources), device,
+                           on_start=training_log.from_settings())
         out.append(Trained(int(width), [run.model.member(m).eval() for m in range(len(sources))],
                            run.seconds))
     return out
@@ -283,7 +285,7 @@ def learning_curves(sources: list, sizes, iters: int, width: int, seed: int, blo
 
     run = fit_ensemble(cfg, tc, [full[s.name][: P * span] for s, P in members],
                        [vals[s.name] for s, _ in members], [int(seed)] * len(members), device,
-                       stride=span, on_eval=on_eval)
+                       stride=span, on_eval=on_eval, on_start=training_log.from_settings())
     rows = []
     for m, (s, P) in enumerate(members):
         sel = [r["val_loss"][m] for r in run.history]
@@ -730,12 +732,6 @@ class TheoryResult(Result):
     counts: Mapping[str, int]
 
 
-def _chosen(found: Findings, text: str, value) -> str:
-    """Record a sentence chosen from the outcome as a claim that holds (as ``Findings.choose``)."""
-    found.claim(text, True, value)
-    return text
-
-
 def mess3_tables(mess: list[HMM], xs: list[float], trained: list[Trained], probe_windows: int, seed: int,
                  device: Device) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """For every Mess3 setting: the probe's train and test sets, each model's excess over the
@@ -780,11 +776,11 @@ def record_probes(found: Findings, main_rows: list[dict], ex_main: dict, mem_mai
         found.value(f"th_mse_{key}", f"{r['mse']:.2e} ± {r['mse_se']:.1e}")
         found.value(f"th_r2_{key}", r["r2"])
     found.value("th_best_k", best_k["k"])
-    found.value("th_excess_words", _chosen(found, excess_words(beaten), (ex_main["excess"], beaten)))
-    found.value("th_vs_blank", _chosen(found, vs_blank_words(cat, blank), (cat, blank)))
-    found.value("th_vs_look3", _chosen(found, vs_look3_words(cat, look3), (cat, look3)))
-    found.value("th_vs_bestk", _chosen(found, vs_bestk_words(cat, best_k), (cat, best_k)))
-    found.value("th_summary_probe", _chosen(found, summary_probe_words(cat, blank, look3, best_k),
+    found.value("th_excess_words", found.chosen(excess_words(beaten), (ex_main["excess"], beaten)))
+    found.value("th_vs_blank", found.chosen(vs_blank_words(cat, blank), (cat, blank)))
+    found.value("th_vs_look3", found.chosen(vs_look3_words(cat, look3), (cat, look3)))
+    found.value("th_vs_bestk", found.chosen(vs_bestk_words(cat, best_k), (cat, best_k)))
+    found.value("th_summary_probe", found.chosen(summary_probe_words(cat, blank, look3, best_k),
                                             (cat["mse"], blank["mse"], look3["mse"], best_k["mse"])))
     found.claim(SHUFFLE_CLAIM, shuffle_is_worst(shuf, main_rows, cat), shuf["mse"])
 
@@ -830,7 +826,7 @@ def record_knob(found: Findings, xs: list[float], rows: list[dict], top_width: i
     bcs = [r["belief_entropy"] for r in top]
     found.value("th_bc_list", ", ".join(f"{v:.2f}" for v in bcs))
     found.value("th_x_list", ", ".join(f"{x:g}" for x in xs))
-    found.value("th_bc_words", _chosen(found, belief_entropy_words(bcs), bcs))
+    found.value("th_bc_words", found.chosen(belief_entropy_words(bcs), bcs))
     found.value("th_knob_memory_words", memory_words(xs, rows))
     found.value("th_knob_probe_words", knob_probe_words(top))
     found.value("th_knob_lookup_words", knob_lookup_words(top))
@@ -861,7 +857,7 @@ def record_map(found: Findings, eca: list[dict], text_pts: list[dict]) -> None:
     found.value("th_eca_maxE", maxE["E"])
     found.value("th_eca_maxE_h", maxE["h"])
     found.value("th_eca_maxE_class", maxE["class_name"])
-    found.value("th_eca_class_words", _chosen(found, eca_class_words(eca), {c: len(v) for c, v in classes.items()}))
+    found.value("th_eca_class_words", found.chosen(eca_class_words(eca), {c: len(v) for c, v in classes.items()}))
     orig = next(p for p in text_pts if p["name"] == "original")
     found.claim("no text's H(3) is near saturation (below 80 % of log2 of the sample size)",
                 all(p["saturation"] < 0.8 for p in text_pts), [p["saturation"] for p in text_pts])
@@ -869,7 +865,7 @@ def record_map(found: Findings, eca: list[dict], text_pts: list[dict]) -> None:
     found.value("th_text_E", orig["E"])
     found.value("th_L_text", L_TEXT)
     degr = {p["name"]: p for p in text_pts if p["name"] != "original"}
-    found.value("th_text_degr_words", _chosen(found, degradation_words(orig, degr),
+    found.value("th_text_degr_words", found.chosen(degradation_words(orig, degr),
                                               {n: (p["h"], p["E"]) for n, p in degr.items()}))
 
 
@@ -886,7 +882,7 @@ def record_exponents(found: Findings, fits: tuple, paper, table: list[dict]) -> 
     found.value("th_paper_gamma", paper.gamma)
     found.value("th_paper_alpha", paper.alpha)
     r0 = table[0]
-    found.value("th_paper_vs_meas", _chosen(found, paper_vs_measured_words(paper.alpha, r0),
+    found.value("th_paper_vs_meas", found.chosen(paper_vs_measured_words(paper.alpha, r0),
                                             (paper.alpha, r0["lo"], r0["hi"])))
     for r, tag in zip(table, ("rhm", "mc")):
         found.value(f"th_alpha_meas_{tag}", "no fit" if r["measured"] is None else f"{r['measured']:.2f} ({r['lo']:.2f} to {r['hi']:.2f})")
@@ -918,7 +914,7 @@ def record_mi(found: Findings, mi_rows: list[dict], decay_rows: list[dict], mark
     found.value("th_mi_tail_ratio", _or_nan(orig_decay["tail_over_floor"]))
     text_mi = {r["d"]: r["mi"] for r in mi_rows if r["source"] == "Tiny Shakespeare, original"}
     words, value = bump_words(text_mi, line_len)
-    found.value("th_mi_bump", _chosen(found, words, value))
+    found.value("th_mi_bump", found.chosen(words, value))
     mc_mi = [r for r in mi_rows if r["source"] == markov_name]
     found.claim("the Markov chain's exact mutual information falls below 1e-6 bits within 100 symbols (exponential decay)",
                 any(r["mi"] < 1e-6 and r["d"] <= 100 for r in mc_mi) or len(mc_mi) < n_distances, [r["mi"] for r in mc_mi][:8])
@@ -1045,7 +1041,7 @@ def run(cfg: ChapterConfig) -> TheoryResult:
         dec = next(r for r in decay_rows if r["source"] == n)
         text_rows.append(text_prediction(n, dec, usable_gamma(_gamma_fit(entropy.block_entropies(x, 6, "miller-madow")))))
     orig_t = next(r for r in text_rows if r["text"] == "original")
-    found.value("th_text_gamma_words", _chosen(found, text_gamma_words(orig_t), orig_t))
+    found.value("th_text_gamma_words", found.chosen(text_gamma_words(orig_t), orig_t))
     found.claim("the order-3 surrogate's mutual information is resolved over too few distances to fit a tail",
                 next(r for r in text_rows if r["text"] == "ngram 3")["mi_decay"] == "too few resolved distances",
                 [r["mi_decay"] for r in text_rows])

@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import torch
 
 from ..base.profiles import ChapterConfig
-from ..gpt import roofline
+from ..gpt import roofline, training_log
 from ..gpt.core import TrainConfig
 from ..gpt.device import Device, pick
 from ..gpt.flops import matmul_peak
@@ -64,7 +64,8 @@ def shakespeare_run(n_layer: int, n_head: int, n_embd: int, block_size: int, bat
         model.train()
         samples.append({"step": row["step"], "val_loss": row["val_loss"], "text": vocab.decode(out)})
 
-    run = fit(model_cfg, tc, train, val, device, on_eval=sample if sample_chars else None)
+    run = fit(model_cfg, tc, train, val, device, on_eval=sample if sample_chars else None,
+              on_start=training_log.from_settings())
     return {"run": run, "samples": samples,
             "val_loss_whole_split": split_loss(run.model, val, block_size, device),
             "peak_flops": matmul_peak(device.torch, device.autocast_dtype or torch.float32)}
