@@ -34,6 +34,11 @@ from .report import Findings, Result
 
 
 QUANTA_BATCH = 32  # windows per step of the quanta runs
+# Random streams, np.random.default_rng([seed, STREAM]): a quanta run's data from its own seed
+# alone, whatever group it trains in; the mirage bootstrap has its own.
+QUANTA_TRAIN_STREAM = 21
+QUANTA_VAL_STREAM = 22
+MIRAGE_BOOTSTRAP_STREAM = 41
 
 
 def quanta_seeds(seed: int, n_seeds: int) -> list[int]:
@@ -64,8 +69,8 @@ def train_quanta_group(group: list[dict]) -> list[dict]:
     tc = replace(sweep_train_config(c0["iters"]), batch_size=QUANTA_BATCH)
     train, val = [], []
     for c in group:
-        train.append(q.sample(c["n_segments"], np.random.default_rng([c["seed"], 21]))[0])
-        val.append(q.sample(1000, np.random.default_rng([c["seed"], 22]))[0])
+        train.append(q.sample(c["n_segments"], np.random.default_rng([c["seed"], QUANTA_TRAIN_STREAM]))[0])
+        val.append(q.sample(1000, np.random.default_rng([c["seed"], QUANTA_VAL_STREAM]))[0])
     # A fixed evaluation set with every task equally represented: 24 segments per task.
     tasks = np.repeat(np.arange(q.n_tasks), 24)
     rng = np.random.default_rng(23)
@@ -353,7 +358,7 @@ def summarise(cells, results, counts, qc, q_results, *, seed: int, quanta_tasks:
     found.value("cap_final_n", len(final_rows))
     found.value("cap_final_prompts", final_rows[0]["n_prompts"])
     boot_corr, boot_final_corr, boot_final_mad, run_ids = bootstrap_runs(
-        pair_rows, final_rows, np.random.default_rng([seed, 41]))
+        pair_rows, final_rows, np.random.default_rng([seed, MIRAGE_BOOTSTRAP_STREAM]))
     found.value("cap_mirage_corr_ci", interval(boot_corr, 3))
     found.value("cap_final_corr_ci", interval(boot_final_corr, 3))
     found.value("cap_final_mad_ci", interval(boot_final_mad, 3))

@@ -42,6 +42,11 @@ from .report import Findings, Result
 
 
 ICL_BATCH = 32  # windows per step of the in-context runs
+# Random streams, np.random.default_rng([seed, STREAM]): an in-context run's training and evaluation
+# sequences come from its own seed alone, whatever group it trains in; the bootstrap has its own.
+ICL_TRAIN_STREAM = 11
+ICL_EVAL_STREAM = 12
+CORRELATION_BOOTSTRAP_STREAM = 13
 
 
 def icl_alphas(knob_points: int) -> list[float]:
@@ -66,9 +71,9 @@ def train_icl_group(group: list[dict]) -> list[dict]:
     tc = replace(sweep_train_config(group[0]["iters"]), batch_size=ICL_BATCH)
     train, val, val_segs = [], [], []
     for c in group:
-        rng = np.random.default_rng([c["seed"], 11])
+        rng = np.random.default_rng([c["seed"], ICL_TRAIN_STREAM])
         train.append(dirichlet_markov_segments(c["n_segments"], T + 1, k, c["alpha"], rng).reshape(-1))
-        segs = dirichlet_markov_segments(512, T + 1, k, c["alpha"], np.random.default_rng([c["seed"], 12]))
+        segs = dirichlet_markov_segments(512, T + 1, k, c["alpha"], np.random.default_rng([c["seed"], ICL_EVAL_STREAM]))
         val_segs.append(segs)
         val.append(segs.reshape(-1))
     x = torch.as_tensor(np.stack([s[:, :-1] for s in val_segs]), device=device.torch)
@@ -575,10 +580,10 @@ def icl_records(icl, icl_results) -> tuple[list[dict], list[dict], list[bool]]:
     evaluation sequences equals the stored one."""
     icl_rows, pos_rows, same_sequences = [], [], []
     for c, r in zip(icl, icl_results):
-        # The evaluation sequences of train_icl_group (512 segments drawn with [seed, 12]); the
+        # The evaluation sequences of train_icl_group (512 segments drawn with [seed, ICL_EVAL_STREAM]); the
         # Bayes loss recomputed on them must equal the stored one.
         segs = dirichlet_markov_segments(512, c["model"]["block_size"] + 1, c["k"], c["alpha"],
-                                         np.random.default_rng([c["seed"], 12]))
+                                         np.random.default_rng([c["seed"], ICL_EVAL_STREAM]))
         same_sequences.append(bool(np.allclose(bayes_position_loss(segs, c["k"], c["alpha"]),
                                                r["bayes_position_bits"])))
         bayes = np.array(r["bayes_position_bits"])
@@ -728,7 +733,7 @@ def summarise(cells, results, counts, floor: Callable, santa_fe: list[dict], icl
     # Correlations over the hidden-Markov runs (Santa Fe's E is not a point of the (h, E) plane),
     # with 95 % intervals from resampling settings (the independent unit), each with all its seeds.
     # The families' alphabets differ in size, so h enters as its share of the maximum, h / log2|A|.
-    corr_of = bootstrap_correlations(hmm_rows, hmm_settings, np.random.default_rng([seed, 13]))
+    corr_of = bootstrap_correlations(hmm_rows, hmm_settings, np.random.default_rng([seed, CORRELATION_BOOTSTRAP_STREAM]))
     for key, (rv, lo, hi) in corr_of.items():
         found.value(f"kn_corr_{key}", f"{rv:+.2f} (95 % interval {lo:+.2f} to {hi:+.2f})")
         found.value(f"kn_corr_{key}_value", rv)
