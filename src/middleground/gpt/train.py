@@ -389,10 +389,12 @@ def _train(model_cfg, tc, tokens, device, out_dir, resume, allow_changes, stop_a
 
 
 def _progress_bar(total: int, start: int):
-    """tqdm's bar on stderr (imported only when progress is asked for: the training layer itself
-    needs torch and numpy alone, as on a bare GPU machine)."""
-    from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
-
+    """tqdm's bar on stderr, or ``None`` (no bar) where tqdm is not installed: the training layer
+    itself needs torch and numpy alone, as on a lent GPU machine with nothing else."""
+    try:
+        from tqdm import tqdm  # plain tqdm: tqdm.auto warns (on stderr) in notebooks without widgets
+    except ImportError:
+        return None
     return tqdm(total=total, initial=start, file=sys.stderr, mininterval=1.0, unit="it",
                 dynamic_ncols=True)
 
