@@ -147,6 +147,15 @@ def test_the_code_version_includes_the_group_trainers_module(tmp_path):
 # (three decimals of about 2-5 bits), so a group can never change a printed number.
 FLOAT64_TOL = 1e-10
 FLOAT32_TOL = 1e-4
+# A held-out stream of 1,024 windows instead of the sweep's 13,901 for the tests that compare runs
+# with each other: the final evaluation scores each member on its own stream, so its length cannot
+# couple members, and a fourteenth of it keeps these tests to seconds (the sweep's own size is
+# tested by the book build and test_the_knob_sweep_trains_real_cells_and_caches_them).
+SHORT_VAL = 1024 * (knob.SWEEP_MODEL.block_size + 1)
+
+
+def short(cells: list[dict]) -> list[dict]:
+    return [{**c, "n_val": SHORT_VAL} for c in cells]
 
 
 def train_in(train_group, group, index, dtype):
@@ -179,9 +188,9 @@ def test_a_knob_cell_gives_the_same_numbers_alone_and_in_any_group(dtype, tol):
     """One cell alone, then in groups of 2 and of 4 with other companions and at other positions
     (another seed of the same knob setting among them, as raising n_seeds would add)."""
     threads = torch.get_num_threads()
-    cell = knob.cells("temperature", [1.0], [0], iters=24)[0]
-    same_knob_other_seed = knob.cells("temperature", [1.0], [1], iters=24)[0]
-    others = knob.cells("temperature", [0.3], [2], 24) + knob.cells("noise", [0.2], [5], 24)
+    cell = short(knob.cells("temperature", [1.0], [0], iters=24))[0]
+    same_knob_other_seed = short(knob.cells("temperature", [1.0], [1], iters=24))[0]
+    others = short(knob.cells("temperature", [0.3], [2], 24) + knob.cells("noise", [0.2], [5], 24))
     alone = train_in(knob.train_group, [cell], 0, dtype)
     groups = [([same_knob_other_seed, cell], 1), ([cell, same_knob_other_seed] + others, 0),
               (others + [same_knob_other_seed, cell], 3)]
@@ -190,6 +199,7 @@ def test_a_knob_cell_gives_the_same_numbers_alone_and_in_any_group(dtype, tol):
     assert torch.get_num_threads() == threads
     assert alone["exact_match"][-1] is not None and len(alone["val_bits"]) == len(alone["steps"])
     assert alone["final"]["n_prompts"] == knob.N_PROMPTS and alone["final"]["excess_floor_se"] > 0
+    assert alone["final"]["n_windows"] == 1024
 
 
 def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
@@ -226,7 +236,7 @@ def test_every_sweep_cell_gives_the_same_numbers_alone_and_in_a_group(make, trai
 
 
 def test_deleting_one_cached_cell_and_rebuilding_gives_the_same_numbers(cache):
-    cells = knob.cells("temperature", [0.3, 1.0], [0, 1], iters=24)
+    cells = short(knob.cells("temperature", [0.3, 1.0], [0, 1], iters=24))
     first, counts = sweep.run("knob", cells, knob.group_key, knob.train_group)
     assert counts["groups"] == 1 and counts["executed"] == 4  # all four trained together
     victim = sweep.cache_root() / "knob" / f"{sweep.cell_key(cells[2], _version())}.json"
