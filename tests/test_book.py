@@ -5,8 +5,6 @@ browser with no network."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import asdict
 
@@ -21,7 +19,6 @@ NOTEBOOKS = [p for p in chapters_in_toc() if is_notebook(p)]
 # One build for every test here: under pytest-xdist the module runs in one worker (make test uses
 # --dist loadgroup), so the module-scoped build below is made once, not once per worker.
 pytestmark = pytest.mark.xdist_group("book")
-SHARING_RUNS = ["intro", "ladder", "questions", "theory", "knob", "capabilities"]
 
 
 @pytest.fixture(scope="module")
@@ -35,21 +32,8 @@ def built_book(tmp_path_factory):
                 "MIDDLEGROUND_SWEEP_CACHE": str(tmp_path_factory.mktemp("sweeps"))}
     saved = {k: os.environ.get(k) for k in settings}
     os.environ.update(settings)
-    quick = ["--profile", "quick", "--out", str(executed)]
-    # What `runner --book` does (execute every chapter once, then render strictly), on both cores:
-    # the chapters that share sweep runs (the ladder's top rung is the knob sweep's model; theory
-    # and questions read the ladder) run in this process, the others at the same time in a second
-    # one, so no run is trained twice; the appendix, which tabulates every chapter's claims, last.
-    code = 1
-    others = [p.stem for p in NOTEBOOKS if p.stem not in SHARING_RUNS + ["reproduce"]]
     try:
-        second = subprocess.Popen([sys.executable, "-m", "middleground.book.runner", *others, *quick])
-        try:
-            code = runner.main(SHARING_RUNS + quick)
-        finally:
-            code = second.wait() or code
-        code = code or runner.main(["reproduce"] + quick)
-        code = code or runner.main(["--render", "--out", str(executed), "--html-root", str(site)])
+        code = runner.main(["--profile", "quick", "--book", "--out", str(executed), "--html-root", str(site)])
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.update({k: v})

@@ -29,6 +29,9 @@ def _chromium_processes() -> set[int]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="counts browser processes through /proc (Linux)")
+# It counts every Chromium process on the machine, so it shares the book's xdist group: under
+# make test's two workers it never runs while the book's own browser check has one open.
+@pytest.mark.xdist_group("book")
 def test_a_page_whose_script_never_returns_is_stopped_and_named(tmp_path):
     """Before: ``page.evaluate`` waited forever; CI would hang."""
     (tmp_path / "a.html").write_text("<html lang='en'><head><title>a</title></head><body>fine</body></html>")
