@@ -26,11 +26,11 @@ from pathlib import Path
 # Keys that measure time or speed on the machine that ran the chapter.
 VOLATILE = (r"^run_time_|_ms$|_ms_|_s$|_seconds|_time|tokens_per_s|_tok_s|mfu|_peak|gflop|"
             r"_rate_|speed|_wall|throughput|_elapsed|^mm_in_|^mm_elem_|^tr_tps$|"
-            r"^rf_(bw|balance|best|worst|cache_note)$")
+            r"^rf_(bw|balance|best|worst|cache_note)$|^tr_vs_bench$")
 # Claims whose values are such timings (chapter matmul's shares of the measured time).
 # (chapter training's and scaling's claims about measured rates and the roofline's measured roofs).
 VOLATILE_CLAIMS = (r"of the time|of the arithmetic|share of the measured peak|not comparable with the table|"
-                   r"runs above its roof|above 100 % of its roof")
+                   r"runs above its roof|above 100 % of its roof|than the recorded benchmark \(")
 
 
 def glued(notebook: Path) -> dict[str, dict]:
