@@ -87,7 +87,24 @@ def test_the_knob_sweep_trains_real_cells_and_caches_them(cache):
     assert all(0.0 <= v <= 1.0 for v in cold["token_accuracy"])
     # the held-out loss is a cross-entropy on the source: it cannot sit far below h
     assert min(hot["val_bits"]) > hot["h"] - 0.1
+    # the full profile's final evaluation: the whole held-out stream and every prompt
+    assert cold["final"]["n_windows"] == knob.N_VAL // 33 and cold["final"]["n_prompts"] == knob.N_PROMPTS
     assert sweep.run("knob", cells, knob.group_key, knob.train_group)[1]["executed"] == 0
+
+
+def test_the_evaluation_sizes_are_part_of_a_cell_and_checked():
+    quick, full = resolve("knob", "quick"), resolve("knob", "full")
+    assert (full.eval_symbols, full.eval_prompts, full.curve_points) == (knob.N_VAL, knob.N_PROMPTS,
+                                                                         knob.CURVE_POINTS)
+    a = knob.cells("noise", [0.1], [0], 40, n_val=quick.eval_symbols, n_prompts=quick.eval_prompts)[0]
+    b = knob.cells("noise", [0.1], [0], 40)[0]
+    assert (a["n_val"], a["n_prompts"]) == (67_584, 128)
+    # different evaluations are different runs, never stacked into one group
+    assert knob.group_key(a) != knob.group_key(b)
+    with pytest.raises(ValueError, match="n_prompts must be an integer >= 64"):
+        knob.cells("noise", [0.1], [0], 40, n_prompts=32)
+    with pytest.raises(ValueError, match=r"curve_points must be an integer in \[2, iters=40\]"):
+        knob.cells("noise", [0.1], [0], 40, curve_points=41)
 
 
 def test_dirichlet_segments_and_the_bayes_predictor():
@@ -147,15 +164,16 @@ def test_the_code_version_includes_the_group_trainers_module(tmp_path):
 # (three decimals of about 2-5 bits), so a group can never change a printed number.
 FLOAT64_TOL = 1e-10
 FLOAT32_TOL = 1e-4
-# A held-out stream of 1,024 windows instead of the sweep's 13,901 for the tests that compare runs
-# with each other: the final evaluation scores each member on its own stream, so its length cannot
-# couple members, and a fourteenth of it keeps these tests to seconds (the sweep's own size is
-# tested by the book build and test_the_knob_sweep_trains_real_cells_and_caches_them).
+# A held-out stream of 1,024 windows instead of the sweep's 13,901, and the 64 curve prompts only,
+# for the tests that compare runs with each other: the final evaluation scores each member on its
+# own stream and prompts, so their number cannot couple members, and a fraction of them keeps these
+# tests to seconds (the sweep's own sizes are tested by the book build and
+# test_the_knob_sweep_trains_real_cells_and_caches_them).
 SHORT_VAL = 1024 * (knob.SWEEP_MODEL.block_size + 1)
 
 
 def short(cells: list[dict]) -> list[dict]:
-    return [{**c, "n_val": SHORT_VAL} for c in cells]
+    return [{**c, "n_val": SHORT_VAL, "n_prompts": knob.N_CURVE_PROMPTS, "curve_points": 4} for c in cells]
 
 
 def train_in(train_group, group, index, dtype):
@@ -198,7 +216,7 @@ def test_a_knob_cell_gives_the_same_numbers_alone_and_in_any_group(dtype, tol):
         assert_same_run(alone, train_in(knob.train_group, group, index, dtype), tol)
     assert torch.get_num_threads() == threads
     assert alone["exact_match"][-1] is not None and len(alone["val_bits"]) == len(alone["steps"])
-    assert alone["final"]["n_prompts"] == knob.N_PROMPTS and alone["final"]["excess_floor_se"] > 0
+    assert alone["final"]["n_prompts"] == knob.N_CURVE_PROMPTS and alone["final"]["excess_floor_se"] > 0
     assert alone["final"]["n_windows"] == 1024
 
 
@@ -210,9 +228,11 @@ def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
         test_cfg = resolve("ladder", profile)
         knob_cfg = resolve("knob", profile)
         widths = knob.ladder_widths(test_cfg.rungs, test_cfg.width)
-        ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths)
+        ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths,
+                                   test_cfg.eval_symbols, test_cfg.eval_prompts, test_cfg.curve_points)
         standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0,
-                                       knob_cfg.width)
+                                       knob_cfg.width, knob_cfg.eval_symbols, knob_cfg.eval_prompts,
+                                       knob_cfg.curve_points)
         top = [c for c in ladder if c["model"]["n_embd"] == widths[-1]]
         assert top and all(c in standard for c in top)
     widths = knob.ladder_widths(resolve("ladder", "full").rungs, 32)

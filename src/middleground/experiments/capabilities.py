@@ -418,7 +418,9 @@ def run(cfg: ChapterConfig) -> CapabilitiesResult:
     """Chapter capabilities: the standard sweep at ``cfg``'s sizes and the quanta runs (trained or
     from the cache), summarised."""
     cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
-                                           knob_points=cfg.knob_points, width=cfg.width)
+                                           knob_points=cfg.knob_points, width=cfg.width,
+                                           eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
+                                           curve_points=cfg.curve_points)
     qc = quanta_cells(cfg.quanta_tasks, quanta_seeds(cfg.seed, cfg.n_seeds), cfg.quanta_iters, width=cfg.width)
     q_results, _ = cache.run("quanta", qc, quanta_group_key, train_quanta_group)
     return summarise(cells, results, counts, qc, q_results, seed=cfg.seed, quanta_tasks=cfg.quanta_tasks,

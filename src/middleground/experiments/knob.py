@@ -665,12 +665,13 @@ def _sweep_facts(found: Findings, cells, results, iters, width, n_seeds, knob_po
     found.value("kn_seeds", n_seeds)
     found.value("kn_seeds_text", f"{n_seeds} seed" + ("" if n_seeds == 1 else "s"))
     found.value("kn_train_tokens", f"{sweep.N_TRAIN:,}")
-    found.value("kn_val_tokens", f"{sweep.N_VAL:,}")
+    n_val = cells[0]["n_val"]
+    found.value("kn_val_tokens", f"{n_val:,}")
     found.value("kn_window_len", block + 1)
     n_windows = sorted({f["n_windows"] for f in finals})
     found.value("kn_windows", windows_text(n_windows))
     found.claim("every final evaluation covers the whole held-out stream in windows of the model's context",
-                all(f["n_windows"] == sweep.N_VAL // (block + 1) for f in finals), n_windows)
+                all(f["n_windows"] == c["n_val"] // (block + 1) for c, f in zip(cells, finals)), n_windows)
     max_se = max(f["val_se"] for f in finals)
     found.value("kn_max_se", max_se)
     found.value("kn_max_se_words", found.choose(max_se_options(max_se), max_se))
@@ -871,7 +872,9 @@ def run(cfg: ChapterConfig) -> KnobResult:
     """Chapter knob: the standard sweep at ``cfg``'s sizes (trained or from the cache), each
     setting's finite-context floor, the Santa Fe oracles and the in-context sweep, summarised."""
     cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
-                                           knob_points=cfg.knob_points, width=cfg.width)
+                                           knob_points=cfg.knob_points, width=cfg.width,
+                                           eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
+                                           curve_points=cfg.curve_points)
     block = cells[0]["model"]["block_size"]
 
     def floor(family, knob_raw):

@@ -692,7 +692,10 @@ def run(cfg: ChapterConfig) -> LadderResult:
     every setting's floor, and the central test, summarised."""
     cells, results, counts, widths = knob.ladder_results(cfg.profile, cfg.seed, iters=cfg.iters,
                                                          n_seeds=cfg.n_seeds, knob_points=cfg.knob_points,
-                                                         rungs=cfg.rungs, width=cfg.width)
+                                                         rungs=cfg.rungs, width=cfg.width,
+                                                         eval_symbols=cfg.eval_symbols,
+                                                         eval_prompts=cfg.eval_prompts,
+                                                         curve_points=cfg.curve_points)
     N_of = {w: knob.non_embedding_params(w) for w in widths}
     rows = runs(cells, results)
     sets = settings(rows, widths)

@@ -115,17 +115,19 @@ def _theory(cfg) -> list[Training]:
 
 def _standard(profile: str, seed: int) -> list[dict]:
     cfg = resolve("knob", profile, seed=seed)
-    return sweep.standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width)
+    return sweep.standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
+                                cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
 
 
 def _sweep_evals(cell: dict) -> int:
     """A knob-sweep run's scoring: held-out batches and the first prompts' continuations at every
     evaluation, then every held-out window and every prompt (each continuation symbol a forward
     pass over up to a context)."""
-    tc, block, k = sweep.sweep_train_config(cell["iters"]), cell["model"]["block_size"], cell["k"]
+    tc = sweep.sweep_train_config(cell["iters"], curve_points=cell["curve_points"])
+    block, k = cell["model"]["block_size"], cell["k"]
     per_eval = tc.eval_iters * tc.batch_size * block + sweep.N_CURVE_PROMPTS * k * block
     return (evaluations(tc.max_iters, tc.eval_interval) * per_eval + cell["n_val"]
-            + sweep.N_PROMPTS * k * block)
+            + cell["n_prompts"] * k * block)
 
 
 def _knob(cfg) -> list[Training]:
@@ -155,7 +157,8 @@ def _capabilities(cfg) -> list[Training]:
 def _ladder(cfg) -> list[Training]:
     widths = sweep.ladder_widths(cfg.rungs, cfg.width)
     shared = {_identity(c) for c in _standard(cfg.profile, cfg.seed)}
-    cells = [c for c in sweep.ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths)
+    cells = [c for c in sweep.ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
+                                           cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
              if _identity(c) not in shared]
     return _groups("size ladder (other rungs)", cells, sweep.group_key,
                    sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)

@@ -2,7 +2,7 @@
 
 Each cell is one run on one source of :mod:`middleground.sources.knobs` (family, knob value,
 seed) with one model. A run trains on 100,000 symbols of one realisation and is evaluated on the
-458,752 that follow it:
+458,752 that follow it (under the full and gpu profiles; quick evaluates on fewer):
 
 - during training, every ``eval_interval`` steps: held-out loss on fixed batches and the
   continuation capability on the first 64 prompts (the learning curves);
@@ -12,7 +12,7 @@ seed) with one model. A run trains on 100,000 symbols of one realisation and is 
   fitted on the run's own training symbols) scored on the very same windows (so the excess above
   the finite-context floor and the gap to the baseline are paired differences), and the
   continuation capability
-  (:mod:`middleground.measures.capability`) on 512 prompts: k = 8 symbols continued greedily after
+  (:mod:`middleground.measures.capability`) on 512 prompts (full and gpu profiles): k = 8 symbols continued greedily after
   a context, scored against the true process's own greedy continuation.
 
 Everything a run draws comes from its own seed: its data (``[seed, DATA_STREAM]``), its weights and training
@@ -60,16 +60,29 @@ N_TRAIN = 100_000      # training symbols per run
 DATA_STREAM = 1     # the source's training and held-out symbols
 PROMPT_STREAM = 7   # the capability prompts' positions
 N_VAL = 458_752        # held-out symbols: 13,901 windows of 33, so a loss has a standard error < 0.005 bits
+CURVE_POINTS = 16      # evaluations during training (the learning curves), about evenly spaced
 
 
-def sweep_train_config(iters: int, eval_interval: int | None = None) -> TrainConfig:
-    """The schedule every sweep cell uses: nanoGPT's shape, a higher rate for tiny models."""
+def sweep_train_config(iters: int, eval_interval: int | None = None,
+                       curve_points: int = CURVE_POINTS) -> TrainConfig:
+    """The schedule every sweep cell uses: nanoGPT's shape, a higher rate for tiny models; an
+    evaluation every ``eval_interval`` steps, by default about ``curve_points`` over the run."""
     return TrainConfig(max_iters=iters, batch_size=16, learning_rate=3e-3, min_lr=3e-4,
                        warmup_iters=min(50, iters // 10), beta2=0.99,
-                       eval_interval=eval_interval or max(1, iters // 16), eval_iters=8)
+                       eval_interval=eval_interval or max(1, iters // curve_points), eval_iters=8)
 
 
-def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd) -> list[dict]:
+def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd,
+          n_val: int = N_VAL, n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS) -> list[dict]:
+    """One cell per knob and seed. ``n_val`` held-out symbols and ``n_prompts`` continuation prompts
+    make the final evaluation, ``curve_points`` evaluations during training the learning curves
+    (the profile sets all three: quick evaluates less, for evaluation is most of what a 40-step
+    run costs)."""
+    if not (isinstance(curve_points, int) and 2 <= curve_points <= iters):
+        raise ValueError(f"curve_points must be an integer in [2, iters={iters}]; got {curve_points!r}")
+    if not (isinstance(n_prompts, int) and n_prompts >= N_CURVE_PROMPTS):
+        raise ValueError(f"n_prompts must be an integer >= {N_CURVE_PROMPTS} (the learning curves "
+                         f"score the first {N_CURVE_PROMPTS}); got {n_prompts!r}")
     out = []
     for knob in knobs:
         vocab = make_source(family, knob).alphabet_size
@@ -77,23 +90,26 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
         for s in seeds:
             out.append({"family": family, "knob": knob if isinstance(knob, str) else float(knob),
                         "seed": int(s), "iters": int(iters), "model": model,
-                        "n_train": N_TRAIN, "n_val": N_VAL, "k": CONTINUATION_K})
+                        "n_train": N_TRAIN, "n_val": int(n_val), "n_prompts": int(n_prompts),
+                        "curve_points": int(curve_points), "k": CONTINUATION_K})
     return out
 
 
 def group_key(cell: dict) -> tuple:
     """Cells trained together: same model, same schedule (source, knob and seed may differ)."""
-    return (cell["iters"], tuple(sorted(cell["model"].items())), cell["n_train"], cell["k"])
+    return (cell["iters"], tuple(sorted(cell["model"].items())), cell["n_train"], cell["n_val"],
+            cell["n_prompts"], cell["curve_points"], cell["k"])
 
 
-def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: int):
-    """``N_PROMPTS`` contexts from one run's validation stream, drawn with that run's seed, and the
+def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: int,
+                         n_prompts: int = N_PROMPTS):
+    """``n_prompts`` contexts from one run's validation stream, drawn with that run's seed, and the
     true process's greedy continuation of each (zeros where the source has no hidden-Markov form)."""
     rng = np.random.default_rng([seed, PROMPT_STREAM])
-    starts = rng.integers(0, len(val) - ctx_len, size=N_PROMPTS)
+    starts = rng.integers(0, len(val) - ctx_len, size=n_prompts)
     ctx = val[starts[:, None] + np.arange(ctx_len)]
     target = (capability.greedy_target(source, ctx, k) if isinstance(source, HMM)
-              else np.zeros((N_PROMPTS, k), dtype=np.int64))
+              else np.zeros((n_prompts, k), dtype=np.int64))
     return ctx, target
 
 
@@ -142,10 +158,10 @@ def final_windows(val: np.ndarray, block: int) -> np.ndarray:
 def train_group(group: list[dict]) -> list[dict]:
     device = pick()
     cfg = GPTConfig(**group[0]["model"])
-    tc = sweep_train_config(group[0]["iters"])
-    k = group[0]["k"]
+    tc = sweep_train_config(group[0]["iters"], curve_points=group[0]["curve_points"])
+    k, n_prompts = group[0]["k"], group[0]["n_prompts"]
     srcs, train, val = (list(part) for part in zip(*(run_data(c) for c in group)))
-    prompts = [continuation_prompts(s, v, c["seed"], cfg.block_size - k, k)
+    prompts = [continuation_prompts(s, v, c["seed"], cfg.block_size - k, k, n_prompts)
                for s, v, c in zip(srcs, val, group)]
     has_target = [isinstance(s, HMM) for s in srcs]
     ctx_t = torch.as_tensor(np.stack([p[0] for p in prompts]), device=device.torch)
@@ -175,14 +191,14 @@ def train_group(group: list[dict]) -> list[dict]:
     xy = (torch.as_tensor(np.stack([w[:, :-1] for w in windows])),
           torch.as_tensor(np.stack([w[:, 1:] for w in windows])))
     model_bits = window_losses(run.model, xy, device) * NATS_TO_BITS  # (M, windows)
-    final_caps = capabilities(run.model, N_PROMPTS)
+    final_caps = capabilities(run.model, n_prompts)
     area = np.cumsum([0.0] + [lr_at(i, tc) for i in range(tc.max_iters)])
     results = []
     for m, s in enumerate(srcs):
         t = s.truth()
         bits = model_bits[m]
         final = {"val_bits": float(bits.mean()), "val_se": float(bits.std(ddof=1) / np.sqrt(len(bits))),
-                 "n_windows": len(bits), "n_prompts": N_PROMPTS,
+                 "n_windows": len(bits), "n_prompts": n_prompts,
                  **{key: final_caps[key][m] for key in final_caps}}
         # The count-based Bayes predictor fitted on the run's own training symbols and the exact
         # optimal predictor with the same context, both on the same windows as the model.
@@ -212,19 +228,22 @@ def train_group(group: list[dict]) -> list[dict]:
 
 
 def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int,
-                   width: int = SWEEP_MODEL.n_embd) -> list[dict]:
+                   width: int = SWEEP_MODEL.n_embd, n_val: int = N_VAL,
+                   n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS) -> list[dict]:
     """Every family along its knob: ``knob_points`` settings of temperature and noise (placed by
     exact h, :func:`middleground.sources.knobs.knob_shares`), the orders,
     the two ε-machines and Santa Fe, each with ``n_seeds`` seeds from ``seed``, at model width
-    ``width``."""
+    ``width``, evaluated on ``n_val`` held-out symbols and ``n_prompts`` prompts at the end and
+    ``curve_points`` times during training."""
     seeds = [seed + i for i in range(n_seeds)]
     small = knob_points <= 3
+    sizes = {"n_embd": width, "n_val": n_val, "n_prompts": n_prompts, "curve_points": curve_points}
     out = []
     for family in KNOBS:
-        out += cells(family, knob_settings(family, knob_points), seeds, iters, width)
-    out += cells("order", [1, 2] if small else [1, 2, 3], seeds, iters, width)
-    out += cells("hmm", ["golden mean", "even process"], seeds, iters, width)
-    out += cells("santa-fe", [0.5] if small else [0.3, 0.5, 0.7], seeds, iters, width)
+        out += cells(family, knob_settings(family, knob_points), seeds, iters, **sizes)
+    out += cells("order", [1, 2] if small else [1, 2, 3], seeds, iters, **sizes)
+    out += cells("hmm", ["golden mean", "even process"], seeds, iters, **sizes)
+    out += cells("santa-fe", [0.5] if small else [0.3, 0.5, 0.7], seeds, iters, **sizes)
     return out
 
 
@@ -236,7 +255,8 @@ def results(profile: str | None = None, seed: int = 0, **sizes) -> tuple[list[di
     keeps the profile's). Every chapter that shows this sweep calls this, so all ask the cache for the very
     same runs (and only the first to run trains them)."""
     cfg = resolve("knob", profile, seed=seed, **sizes)
-    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width)
+    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
+                          cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts
 
@@ -261,11 +281,14 @@ def ladder_widths(rungs: int, top: int) -> list[int]:
     return widths
 
 
-def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths) -> list[dict]:
+def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths,
+                 n_val: int = N_VAL, n_prompts: int = N_PROMPTS,
+                 curve_points: int = CURVE_POINTS) -> list[dict]:
     """The size ladder: every setting of both continuous knobs at every width."""
     seeds = [seed + i for i in range(n_seeds)]
     return [c for w in widths for family in KNOBS
-            for c in cells(family, knob_settings(family, knob_points), seeds, iters, n_embd=w)]
+            for c in cells(family, knob_settings(family, knob_points), seeds, iters, n_embd=w,
+                           n_val=n_val, n_prompts=n_prompts, curve_points=curve_points)]
 
 
 def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
@@ -274,6 +297,7 @@ def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
     come from the cache when chapter ``knob`` has run (and serve it when this runs first)."""
     cfg = resolve("ladder", profile, seed=seed, **sizes)
     widths = ladder_widths(cfg.rungs, cfg.width)
-    todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths)
+    todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
+                        cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts, widths
