@@ -368,28 +368,7 @@ class MarkovChain(HMM):
         > 0: each transition probability is floored at 1e-12 (below, where the softmax underflows),
         so every context can reach every other within ``order`` steps, and :func:`stationary`
         finds the unique stationary distribution even when the chain is nearly deterministic."""
-        k = checks.integer("alphabet size k", k, 2)
-        order = checks.integer("order", order, 1)
-        temperature = checks.real("temperature", temperature, 0.0, low_open=True)
-        seed = checks.integer("seed", seed, 0)
-        if k**order > 4096:
-            raise ValueError(f"k**order = {k**order} contexts is more than this module handles (4096)")
-        logits = np.random.default_rng(seed).normal(size=(k**order, k))
-        with np.errstate(over="ignore"):
-            z = logits / temperature
-        if not np.all(np.isfinite(z)):
-            # τ so small that logits / τ overflows: shift each row's largest logit to 0 first, the
-            # same softmax with no inf − inf (only such tiny τ take this path, so the chains of
-            # every other temperature keep their exact bits).
-            with np.errstate(over="ignore"):
-                z = (logits - logits.max(axis=1, keepdims=True)) / temperature
-        probs = np.exp(z - z.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
-        # Floor so that every transition stays possible: the chain remains irreducible even at
-        # very low temperature, where the softmax underflows. The floor (1e-12) changes h by less
-        # than 1e-9 bit.
-        probs = np.maximum(probs, 1e-12)
-        probs /= probs.sum(axis=1, keepdims=True)
+        probs = markov_probs(k, order, temperature, seed)
         S = k**order
         T = np.zeros((k, S, S))
         for s in range(S):
@@ -401,3 +380,31 @@ class MarkovChain(HMM):
     @property
     def excess_entropy(self) -> float:
         return float(entropy_bits(self.start)) - self.order * self.entropy_rate
+
+
+def markov_probs(k: int, order: int, temperature: float, seed: int) -> np.ndarray:
+    """The conditional table of :meth:`MarkovChain.random`: (k**order contexts, k) probabilities,
+    context ``s`` followed by ``x`` leading to context ``(s * k + x) % k**order``."""
+    k = checks.integer("alphabet size k", k, 2)
+    order = checks.integer("order", order, 1)
+    temperature = checks.real("temperature", temperature, 0.0, low_open=True)
+    seed = checks.integer("seed", seed, 0)
+    if k**order > 4096:
+        raise ValueError(f"k**order = {k**order} contexts is more than this module handles (4096)")
+    logits = np.random.default_rng(seed).normal(size=(k**order, k))
+    with np.errstate(over="ignore"):
+        z = logits / temperature
+    if not np.all(np.isfinite(z)):
+        # τ so small that logits / τ overflows: shift each row's largest logit to 0 first, the
+        # same softmax with no inf − inf (only such tiny τ take this path, so the chains of
+        # every other temperature keep their exact bits).
+        with np.errstate(over="ignore"):
+            z = (logits - logits.max(axis=1, keepdims=True)) / temperature
+    probs = np.exp(z - z.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    # Floor so that every transition stays possible: the chain remains irreducible even at
+    # very low temperature, where the softmax underflows. The floor (1e-12) changes h by less
+    # than 1e-9 bit.
+    probs = np.maximum(probs, 1e-12)
+    probs /= probs.sum(axis=1, keepdims=True)
+    return probs
