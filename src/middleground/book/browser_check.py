@@ -110,6 +110,10 @@ _WAIT_FOR_MATHJAX = """async () => {
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
 }"""
 
+_ALL_CHARTS_DRAWN = """() => Array.from(document.querySelectorAll('div.mg-chart'))
+  .every(c => c.querySelector('svg.marks, canvas.marks, canvas'))"""
+LATE_ERRORS_MS = 250  # after the last chart is drawn, for errors its scripts raise late
+
 _INSPECT = """() => {
   const charts = Array.from(document.querySelectorAll('div.mg-chart'));
   const drawn = charts.filter(c => c.querySelector('svg.marks, canvas.marks, canvas'));
@@ -270,6 +274,7 @@ def _kill_tree(worker: subprocess.Popen) -> None:
 
 def _check_pages(html_dir: Path, settle_ms: int, page_timeout_s: float) -> None:
     """The worker: every page in Chromium, one JSON line as each page starts and one with its report."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     def say(message):
@@ -303,7 +308,13 @@ def _check_pages(html_dir: Path, settle_ms: int, page_timeout_s: float) -> None:
                 page.goto(f"{origin}/{rel}", wait_until="load")
                 # MathJax typesets after load, and charts draw asynchronously: wait for both.
                 page.evaluate(_WAIT_FOR_MATHJAX)
-                page.wait_for_timeout(settle_ms)
+                # Until every chart holds its drawing, at most settle_ms (an undrawn chart is then
+                # reported as such), then a moment for errors raised after the last draw.
+                try:
+                    page.wait_for_function(_ALL_CHARTS_DRAWN, timeout=settle_ms)
+                except PlaywrightTimeout:
+                    pass
+                page.wait_for_timeout(LATE_ERRORS_MS)
                 for key, value in page.evaluate(_INSPECT).items():
                     setattr(report, key, value)
                 report.downloads = page.evaluate(_DOWNLOADS)
