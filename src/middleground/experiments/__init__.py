@@ -7,5 +7,7 @@ small pure functions that unit tests call on fabricated inputs with known answer
 (``tests/test_experiment_<chapter>.py``); the chapter itself only calls ``run``, draws the figures of
 :mod:`middleground.book.figures` and glues (``tests/test_thin_chapters.py`` keeps it so). The
 outcome-dependent sentences shared by several chapters (the central test's decision, what it could
-detect) are written once, in :mod:`.ladder`.
+detect) are written once, in :mod:`.ladder`. Two modules serve the others: :mod:`.report` (results and
+claims as data) and :mod:`.frozen_plan` (a test's plan, committed before its data, read and hashed);
+:mod:`.plan` lists the trainings each chapter starts.
 """

@@ -7,6 +7,9 @@
 - :mod:`.curves`: learning curves: when a run has made most of its drop.
 - :mod:`.regions`: the book's one definition of the middle, a region of the (h, E) plane.
 - :mod:`.ngram`: a count-based Bayes predictor (a mixture of Markov orders), the baseline of Part III.
+- :mod:`.extrapolation`: the central test's control and primary statistics: prediction intervals
+  of a held-out rung, their coverage, skill over persistence, transition sizes, the (h, E) plane's
+  error model, Holm's correction.
 - :mod:`.predictability`: the central test: small models predicting a large one, a run's start its
   end, and the middle-minus-ends statistic with its permutation test and bootstrap.
 - :mod:`.correlations`: mutual information against distance (exact and estimated), power-law and

@@ -8,6 +8,8 @@
 - :mod:`.floor`: the finite-context floor, the best average loss a model with context T can reach.
 - :mod:`.noisy`: any source seen through memoryless noise.
 - :mod:`.knobs`: the families of sources the book moves along, from structure to noise.
+- :mod:`.plane`: sources that cross h and E (biased i.i.d., noisy periods, Markov orders at a
+  matched h), for the central test's plane.
 - :mod:`.tasks`: tasks with exact answers (in-context Markov chains, quanta, addition).
 - :mod:`.degrade`: degradations of real text (character noise, shuffles, n-gram surrogates).
 - :mod:`.cmech`: computational mechanics of unifilar sources: causal states, statistical
