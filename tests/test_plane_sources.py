@@ -62,3 +62,16 @@ def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="share must be in"):
         plane.plane_source("iid", None, 1.0)
     assert plane.label("period", 8) == "period 8" and plane.label("iid", None) == "i.i.d."
+
+
+def test_a_sweep_cell_of_the_plane_trains_and_is_scored_against_its_exact_floor():
+    from middleground.sweeps import knob
+
+    cells = [{**c, "n_val": 256 * 33, "n_prompts": 64, "curve_points": 4}
+             for c in knob.cells("period-8", [0.3], [0], iters=16)]
+    (result,) = knob.train_group(cells)
+    assert result["h"] == pytest.approx(0.6, abs=1e-8) and result["E"] == pytest.approx(3.0)
+    final = result["final"]
+    assert final["optimal_bits"] > 0 and math.isfinite(final["excess_floor"]) and final["n_windows"] == 256
+    with pytest.raises(ValueError, match="family must be one of"):
+        plane.member("period-3", 0.5)

@@ -111,3 +111,15 @@ def plane_source(family: str, parameter: int | None, share: float) -> hmm.HMM:
 def label(family: str, parameter: int | None) -> str:
     """A setting's family as a reader reads it: "i.i.d.", "period 8", "order 3"."""
     return {"iid": "i.i.d.", "period": f"period {parameter}", "order": f"order {parameter}"}[family]
+
+
+# The families as one name each, for sweep cells (a cell's family is a string, its knob the h share).
+NAMES = {"iid": ("iid", None), **{f"period-{p}": ("period", p) for p in PERIODS},
+         **{f"markov-{o}": ("order", o) for o in ORDERS}}
+
+
+def member(name: str, share) -> hmm.HMM:
+    """The source a sweep cell names: family ``name`` (one of :data:`NAMES`) at h share ``share``."""
+    checks.one_of("family", name, tuple(NAMES))
+    family, parameter = NAMES[name]
+    return plane_source(family, parameter, float(checks.real("share", share)))

@@ -46,6 +46,7 @@ from ..measures import capability
 from ..measures.ngram import BayesNgram
 from ..sources.floor import paired_floor_bits
 from ..sources.hmm import HMM
+from ..sources import plane
 from ..sources.knobs import KNOBS, knob_settings, make_source
 from . import cache
 
@@ -72,6 +73,12 @@ def sweep_train_config(iters: int, eval_interval: int | None = None,
                        eval_interval=eval_interval or max(1, iters // curve_points), eval_iters=8)
 
 
+def sweep_source(family: str, knob):
+    """The source of a cell: a knob family of :mod:`middleground.sources.knobs`, or a family of the
+    (h, E) plane (:data:`middleground.sources.plane.NAMES`, its knob the h share)."""
+    return plane.member(family, knob) if family in plane.NAMES else make_source(family, knob)
+
+
 def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd,
           n_val: int = N_VAL, n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS) -> list[dict]:
     """One cell per knob and seed. ``n_val`` held-out symbols and ``n_prompts`` continuation prompts
@@ -85,7 +92,7 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
                          f"score the first {N_CURVE_PROMPTS}); got {n_prompts!r}")
     out = []
     for knob in knobs:
-        vocab = make_source(family, knob).alphabet_size
+        vocab = sweep_source(family, knob).alphabet_size
         model = asdict(replace(SWEEP_MODEL, vocab_size=vocab, n_embd=int(n_embd)))
         for s in seeds:
             out.append({"family": family, "knob": knob if isinstance(knob, str) else float(knob),
@@ -127,7 +134,7 @@ def run_data(cell: dict):
 def _data(family, knob, seed: int, n_train: int, n_val: int):
     # Every rung of a ladder trains on the same data; drawing it once per process saves the
     # sampling loop (and the baselines below) at every other width. Pure functions of the key.
-    source = make_source(family, knob)
+    source = sweep_source(family, knob)
     seq = source.sample(n_train + n_val, np.random.default_rng([seed, DATA_STREAM]))
     return source, seq[:n_train], seq[n_train:]
 
