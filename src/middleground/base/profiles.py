@@ -237,7 +237,7 @@ CHAPTERS: dict[str, dict[str, Param]] = {
         "eca_L": Param(int, 8, 11, 11, low=2, high=20, help="longest word in the automata's block entropies"),
         "curve_sizes": Param(int, 5, 5, 7, low=5, high=12,
                              help="training-set sizes of the learning curves, a factor 4 apart from 32"),
-        "curve_iters": Param(int, 60, 1200, 6000, low=10, high=1_000_000,
+        "curve_iters": Param(int, 30, 1200, 6000, low=10, high=1_000_000,
                              help="training steps of every learning-curve model"),
         "mi_symbols": Param(int, 100_000, 1_000_000, 1_000_000, low=10_000, high=100_000_000,
                             help="symbols per source in the mutual-information estimates"),

@@ -992,7 +992,7 @@ def run(cfg: ChapterConfig) -> TheoryResult:
     fits = data_exponents(grammar.covariance_by_distance("op"), grammar.ngram_entropies(), grammar.entropy_rate, N)
     control = hmm.MarkovChain.random(8, 1, 1.0, cfg.seed)
     curve = learning_curves([grammar, control], curve_sizes(cfg.curve_sizes), cfg.curve_iters, CURVE_WIDTH,
-                            cfg.seed, N - 1, n_val=2000 if cfg.profile != "quick" else 256)
+                            cfg.seed, N - 1, n_val=2000 if cfg.profile != "quick" else 128)
     pre = grammar.prefix_entropies()
     grammar_optimum = float((pre[N] - pre[1]) / (N - 1))  # exact mean over positions 1..N-1
     for r in curve:
