@@ -105,6 +105,13 @@ def test_the_evaluation_sizes_are_part_of_a_cell_and_checked():
         knob.cells("noise", [0.1], [0], 40, n_prompts=32)
     with pytest.raises(ValueError, match=r"curve_points must be an integer in \[2, iters=40\]"):
         knob.cells("noise", [0.1], [0], 40, curve_points=41)
+    # the schedule's rates and the training stream's length are a cell's too (issue 24's pilots vary them)
+    assert (b["learning_rate"], b["min_lr"], b["n_train"]) == (3e-3, 3e-4, knob.N_TRAIN)
+    faster = knob.cells("noise", [0.1], [0], 40, learning_rate=1e-2, min_lr=1e-3, n_train=200_000)[0]
+    assert knob.group_key(faster) != knob.group_key(b)
+    assert knob.sweep_train_config(40, learning_rate=1e-2, min_lr=1e-3).min_lr == 1e-3
+    with pytest.raises(ValueError, match="min_lr must be in"):
+        knob.cells("noise", [0.1], [0], 40, learning_rate=1e-3, min_lr=1e-2)
 
 
 def test_dirichlet_segments_and_the_bayes_predictor():

@@ -35,6 +35,7 @@ import functools
 import numpy as np
 import torch
 
+from ..base import checks
 from ..base.bits import NATS_TO_BITS
 from ..base.profiles import resolve
 from ..gpt import decode, training_log
@@ -62,13 +63,17 @@ DATA_STREAM = 1     # the source's training and held-out symbols
 PROMPT_STREAM = 7   # the capability prompts' positions
 N_VAL = 458_752        # held-out symbols: 13,901 windows of 33, so a loss has a standard error < 0.005 bits
 CURVE_POINTS = 16      # evaluations during training (the learning curves), about evenly spaced
+LEARNING_RATE = 3e-3   # peak AdamW rate of every sweep run unless its cell says otherwise,
+MIN_LR = 3e-4          # and the rate its cosine decays to
 
 
 def sweep_train_config(iters: int, eval_interval: int | None = None,
-                       curve_points: int = CURVE_POINTS) -> TrainConfig:
-    """The schedule every sweep cell uses: nanoGPT's shape, a higher rate for tiny models; an
-    evaluation every ``eval_interval`` steps, by default about ``curve_points`` over the run."""
-    return TrainConfig(max_iters=iters, batch_size=16, learning_rate=3e-3, min_lr=3e-4,
+                       curve_points: int = CURVE_POINTS, learning_rate: float = LEARNING_RATE,
+                       min_lr: float = MIN_LR) -> TrainConfig:
+    """The schedule every sweep cell uses: nanoGPT's shape, a higher rate for tiny models (decaying
+    to ``min_lr``); an evaluation every ``eval_interval`` steps, by default about ``curve_points``
+    over the run."""
+    return TrainConfig(max_iters=iters, batch_size=16, learning_rate=learning_rate, min_lr=min_lr,
                        warmup_iters=min(50, iters // 10), beta2=0.99,
                        eval_interval=eval_interval or max(1, iters // curve_points), eval_iters=8)
 
@@ -80,11 +85,16 @@ def sweep_source(family: str, knob):
 
 
 def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd,
-          n_val: int = N_VAL, n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS) -> list[dict]:
+          n_val: int = N_VAL, n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS,
+          learning_rate: float = LEARNING_RATE, min_lr: float = MIN_LR,
+          n_train: int = N_TRAIN) -> list[dict]:
     """One cell per knob and seed. ``n_val`` held-out symbols and ``n_prompts`` continuation prompts
     make the final evaluation, ``curve_points`` evaluations during training the learning curves
     (the profile sets all three: quick evaluates less, for evaluation is most of what a 40-step
     run costs)."""
+    checks.real("learning_rate", learning_rate, 0.0, 1.0, low_open=True)
+    checks.real("min_lr", min_lr, 0.0, learning_rate)
+    checks.integer("n_train", n_train, 1_000)
     if not (isinstance(curve_points, int) and 2 <= curve_points <= iters):
         raise ValueError(f"curve_points must be an integer in [2, iters={iters}]; got {curve_points!r}")
     if not (isinstance(n_prompts, int) and n_prompts >= N_CURVE_PROMPTS):
@@ -97,15 +107,16 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
         for s in seeds:
             out.append({"family": family, "knob": knob if isinstance(knob, str) else float(knob),
                         "seed": int(s), "iters": int(iters), "model": model,
-                        "n_train": N_TRAIN, "n_val": int(n_val), "n_prompts": int(n_prompts),
-                        "curve_points": int(curve_points), "k": CONTINUATION_K})
+                        "n_train": int(n_train), "n_val": int(n_val), "n_prompts": int(n_prompts),
+                        "curve_points": int(curve_points), "learning_rate": float(learning_rate),
+                        "min_lr": float(min_lr), "k": CONTINUATION_K})
     return out
 
 
 def group_key(cell: dict) -> tuple:
     """Cells trained together: same model, same schedule (source, knob and seed may differ)."""
     return (cell["iters"], tuple(sorted(cell["model"].items())), cell["n_train"], cell["n_val"],
-            cell["n_prompts"], cell["curve_points"], cell["k"])
+            cell["n_prompts"], cell["curve_points"], cell["learning_rate"], cell["min_lr"], cell["k"])
 
 
 def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: int,
@@ -165,7 +176,8 @@ def final_windows(val: np.ndarray, block: int) -> np.ndarray:
 def train_group(group: list[dict]) -> list[dict]:
     device = pick()
     cfg = GPTConfig(**group[0]["model"])
-    tc = sweep_train_config(group[0]["iters"], curve_points=group[0]["curve_points"])
+    tc = sweep_train_config(group[0]["iters"], curve_points=group[0]["curve_points"],
+                            learning_rate=group[0]["learning_rate"], min_lr=group[0]["min_lr"])
     k, n_prompts = group[0]["k"], group[0]["n_prompts"]
     srcs, train, val = (list(part) for part in zip(*(run_data(c) for c in group)))
     prompts = [continuation_prompts(s, v, c["seed"], cfg.block_size - k, k, n_prompts)
