@@ -122,14 +122,17 @@ _SWEEP = {
     "width": Param(int, 32, 32, 256, low=8, high=4096,
                    help="width of the sweep's models (the size ladder's top rung; in-context, quanta runs too)"),
     # Evaluation. Under quick it is most of what a 40-step run costs, so quick evaluates 8 times
-    # during training and at the end on 2,048 windows of 33 symbols and 128 prompts; full and gpu
-    # 16 times, then on 13,901 windows (a loss's standard error below 0.005 bits) and 512 prompts.
+    # during training (32 prompts each) and at the end on 2,048 windows of 33 symbols and 128
+    # prompts; full and gpu 16 times (64 prompts), then on 13,901 windows (a loss's standard error
+    # below 0.005 bits) and 512 prompts.
     "eval_symbols": Param(int, 67_584, 458_752, 458_752, low=3_300, high=10_000_000,
                           help="held-out symbols of every run's final evaluation"),
     "eval_prompts": Param(int, 128, 512, 512, low=64, high=100_000,
                           help="continuation prompts of every run's final evaluation"),
     "curve_points": Param(int, 8, 16, 16, low=2, high=1000,
                           help="evaluations of every run during training (its learning curves)"),
+    "curve_prompts": Param(int, 32, 64, 64, low=8, high=100_000,
+                           help="continuation prompts scored at each of those evaluations"),
 }
 
 # How much of Tiny Shakespeare chapters middle and natural use (the whole file is about 1.1 million

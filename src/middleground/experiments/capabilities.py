@@ -350,7 +350,7 @@ def summarise(cells, results, counts, qc, q_results, *, seed: int, quanta_tasks:
     found.value("cap_mirage_corr", mirage_corr)
     found.value("cap_mirage_mad", mirage_mad)
     found.value("cap_mirage_n", len(pair_rows))
-    found.value("cap_curve_prompts", sweep.N_CURVE_PROMPTS)
+    found.value("cap_curve_prompts", cells[0]["curve_prompts"])
     final_rows = final_records(cells, results, K)
     final_pairs, final_corr, final_mad = agreement(final_rows)
     found.value("cap_final_corr", final_corr)
@@ -420,7 +420,7 @@ def run(cfg: ChapterConfig) -> CapabilitiesResult:
     cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
                                            knob_points=cfg.knob_points, width=cfg.width,
                                            eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
-                                           curve_points=cfg.curve_points)
+                                           curve_points=cfg.curve_points, curve_prompts=cfg.curve_prompts)
     qc = quanta_cells(cfg.quanta_tasks, quanta_seeds(cfg.seed, cfg.n_seeds), cfg.quanta_iters, width=cfg.width)
     q_results, _ = cache.run("quanta", qc, quanta_group_key, train_quanta_group)
     return summarise(cells, results, counts, qc, q_results, seed=cfg.seed, quanta_tasks=cfg.quanta_tasks,

@@ -37,7 +37,7 @@ from ..sources.knobs import KNOB_K, KNOBS, knob_shares, make_source
 from ..sources.tasks import bayes_position_loss, dirichlet_markov_segments
 from ..sweeps import cache
 from ..sweeps import knob as sweep
-from ..sweeps.knob import SWEEP_MODEL, sweep_train_config
+from ..sweeps.knob import CURVE_POINTS, SWEEP_MODEL, sweep_train_config
 from .report import Findings, Result
 
 
@@ -54,21 +54,27 @@ def icl_alphas(knob_points: int) -> list[float]:
     return [0.3, 3.0] if knob_points <= 3 else [0.3, 1.0, 3.0]
 
 
-def icl_cells(alphas, seeds, iters: int, k: int = 3, width: int = SWEEP_MODEL.n_embd) -> list[dict]:
+def icl_cells(alphas, seeds, iters: int, k: int = 3, width: int = SWEEP_MODEL.n_embd,
+              curve_points: int = CURVE_POINTS) -> list[dict]:
+    """The in-context runs: one per concentration and seed, evaluated position by position
+    ``curve_points`` times during training (the profile's, as for the knob sweep)."""
     model = asdict(replace(SWEEP_MODEL, vocab_size=k, block_size=64, n_embd=int(width)))
     return [{"family": "dirichlet-markov", "alpha": float(a), "seed": int(s), "iters": int(iters),
-             "k": k, "model": model, "n_segments": 4000} for a in alphas for s in seeds]
+             "k": k, "model": model, "n_segments": 4000, "curve_points": int(curve_points)}
+            for a in alphas for s in seeds]
 
 
 def icl_group_key(cell: dict) -> tuple:
-    return (cell["iters"], cell["k"], tuple(sorted(cell["model"].items())), cell["n_segments"])
+    return (cell["iters"], cell["k"], tuple(sorted(cell["model"].items())), cell["n_segments"],
+            cell["curve_points"])
 
 
 def train_icl_group(group: list[dict]) -> list[dict]:
     device = pick()
     cfg = GPTConfig(**group[0]["model"])
     k, T = group[0]["k"], cfg.block_size
-    tc = replace(sweep_train_config(group[0]["iters"]), batch_size=ICL_BATCH)
+    tc = replace(sweep_train_config(group[0]["iters"], curve_points=group[0]["curve_points"]),
+                 batch_size=ICL_BATCH)
     train, val, val_segs = [], [], []
     for c in group:
         rng = np.random.default_rng([c["seed"], ICL_TRAIN_STREAM])
@@ -874,7 +880,7 @@ def run(cfg: ChapterConfig) -> KnobResult:
     cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
                                            knob_points=cfg.knob_points, width=cfg.width,
                                            eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
-                                           curve_points=cfg.curve_points)
+                                           curve_points=cfg.curve_points, curve_prompts=cfg.curve_prompts)
     block = cells[0]["model"]["block_size"]
 
     def floor(family, knob_raw):
@@ -883,7 +889,8 @@ def run(cfg: ChapterConfig) -> KnobResult:
 
     santa_fe = [santa_fe_evaluation(c, r, block) for c, r in zip(cells, results) if c["family"] == "santa-fe"]
     alphas = icl_alphas(cfg.knob_points)
-    icl = icl_cells(alphas, [cfg.seed + i for i in range(cfg.icl_seeds)], cfg.icl_iters, width=cfg.width)
+    icl = icl_cells(alphas, [cfg.seed + i for i in range(cfg.icl_seeds)], cfg.icl_iters, width=cfg.width,
+                    curve_points=cfg.curve_points)
     icl_results, _ = cache.run("icl", icl, icl_group_key, train_icl_group)
     return summarise(cells, results, counts, floor, santa_fe, icl, icl_results, alphas,
                      iters=cfg.iters, width=cfg.width, n_seeds=cfg.n_seeds, knob_points=cfg.knob_points,

@@ -695,7 +695,8 @@ def run(cfg: ChapterConfig) -> LadderResult:
                                                          rungs=cfg.rungs, width=cfg.width,
                                                          eval_symbols=cfg.eval_symbols,
                                                          eval_prompts=cfg.eval_prompts,
-                                                         curve_points=cfg.curve_points)
+                                                         curve_points=cfg.curve_points,
+                                                         curve_prompts=cfg.curve_prompts)
     N_of = {w: knob.non_embedding_params(w) for w in widths}
     rows = runs(cells, results)
     sets = settings(rows, widths)

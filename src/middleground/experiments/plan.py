@@ -116,7 +116,7 @@ def _theory(cfg) -> list[Training]:
 def _standard(profile: str, seed: int) -> list[dict]:
     cfg = resolve("knob", profile, seed=seed)
     return sweep.standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
-                                cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
+                                cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
 
 
 def _sweep_evals(cell: dict) -> int:
@@ -125,7 +125,7 @@ def _sweep_evals(cell: dict) -> int:
     pass over up to a context)."""
     tc = sweep.sweep_train_config(cell["iters"], curve_points=cell["curve_points"])
     block, k = cell["model"]["block_size"], cell["k"]
-    per_eval = tc.eval_iters * tc.batch_size * block + sweep.N_CURVE_PROMPTS * k * block
+    per_eval = tc.eval_iters * tc.batch_size * block + cell["curve_prompts"] * k * block
     return (evaluations(tc.max_iters, tc.eval_interval) * per_eval + cell["n_val"]
             + cell["n_prompts"] * k * block)
 
@@ -135,8 +135,8 @@ def _knob(cfg) -> list[Training]:
                        sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)
     icl = knob_chapter.icl_cells(knob_chapter.icl_alphas(cfg.knob_points),
                                  [cfg.seed + i for i in range(cfg.icl_seeds)], cfg.icl_iters,
-                                 width=cfg.width)
-    tc = sweep.sweep_train_config(cfg.icl_iters)
+                                 width=cfg.width, curve_points=cfg.curve_points)
+    tc = sweep.sweep_train_config(cfg.icl_iters, curve_points=cfg.curve_points)
     block = 64  # the in-context runs' context (icl_cells)
     icl_evals = evaluations(tc.max_iters, tc.eval_interval) * (
         tc.eval_iters * knob_chapter.ICL_BATCH * block + 512 * block)  # and 512 segments per position
@@ -158,7 +158,7 @@ def _ladder(cfg) -> list[Training]:
     widths = sweep.ladder_widths(cfg.rungs, cfg.width)
     shared = {_identity(c) for c in _standard(cfg.profile, cfg.seed)}
     cells = [c for c in sweep.ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
-                                           cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
+                                           cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
              if _identity(c) not in shared]
     return _groups("size ladder (other rungs)", cells, sweep.group_key,
                    sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)

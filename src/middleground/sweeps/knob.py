@@ -55,7 +55,7 @@ from . import cache
 SWEEP_MODEL = GPTConfig(vocab_size=4, block_size=32, n_layer=2, n_head=2, n_embd=32, bias=False)
 CONTINUATION_K = 8     # symbols a continuation must get right
 N_PROMPTS = 512        # continuation prompts of the final evaluation
-N_CURVE_PROMPTS = 64   # of those, the ones scored at every evaluation during training
+N_CURVE_PROMPTS = 64   # of those, the ones scored at every evaluation during training (full, gpu)
 N_TRAIN = 100_000      # training symbols per run
 # A run's random streams, each np.random.default_rng([seed, STREAM]): named, so no two uses share one
 # and a run's draws depend on its own seed alone, never on its companions in a group.
@@ -87,7 +87,7 @@ def sweep_source(family: str, knob):
 def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_embd,
           n_val: int = N_VAL, n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS,
           learning_rate: float = LEARNING_RATE, min_lr: float = MIN_LR,
-          n_train: int = N_TRAIN) -> list[dict]:
+          n_train: int = N_TRAIN, curve_prompts: int = N_CURVE_PROMPTS) -> list[dict]:
     """One cell per knob and seed. ``n_val`` held-out symbols and ``n_prompts`` continuation prompts
     make the final evaluation, ``curve_points`` evaluations during training the learning curves
     (the profile sets all three: quick evaluates less, for evaluation is most of what a 40-step
@@ -97,9 +97,10 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
     checks.integer("n_train", n_train, 1_000)
     if not (isinstance(curve_points, int) and 2 <= curve_points <= iters):
         raise ValueError(f"curve_points must be an integer in [2, iters={iters}]; got {curve_points!r}")
-    if not (isinstance(n_prompts, int) and n_prompts >= N_CURVE_PROMPTS):
-        raise ValueError(f"n_prompts must be an integer >= {N_CURVE_PROMPTS} (the learning curves "
-                         f"score the first {N_CURVE_PROMPTS}); got {n_prompts!r}")
+    checks.integer("curve_prompts", curve_prompts, 1)
+    if not (isinstance(n_prompts, int) and n_prompts >= curve_prompts):
+        raise ValueError(f"n_prompts must be an integer >= {curve_prompts} (the learning curves "
+                         f"score the first {curve_prompts}); got {n_prompts!r}")
     out = []
     for knob in knobs:
         vocab = sweep_source(family, knob).alphabet_size
@@ -108,7 +109,8 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
             out.append({"family": family, "knob": knob if isinstance(knob, str) else float(knob),
                         "seed": int(s), "iters": int(iters), "model": model,
                         "n_train": int(n_train), "n_val": int(n_val), "n_prompts": int(n_prompts),
-                        "curve_points": int(curve_points), "learning_rate": float(learning_rate),
+                        "curve_points": int(curve_points), "curve_prompts": int(curve_prompts),
+                        "learning_rate": float(learning_rate),
                         "min_lr": float(min_lr), "k": CONTINUATION_K})
     return out
 
@@ -116,7 +118,7 @@ def cells(family: str, knobs, seeds, iters: int, n_embd: int = SWEEP_MODEL.n_emb
 def group_key(cell: dict) -> tuple:
     """Cells trained together: same model, same schedule (source, knob and seed may differ)."""
     return (cell["iters"], tuple(sorted(cell["model"].items())), cell["n_train"], cell["n_val"],
-            cell["n_prompts"], cell["curve_points"], cell["learning_rate"], cell["min_lr"], cell["k"])
+            cell["n_prompts"], cell["curve_points"], cell["curve_prompts"], cell["learning_rate"], cell["min_lr"], cell["k"])
 
 
 def continuation_prompts(source, val: np.ndarray, seed: int, ctx_len: int, k: int,
@@ -203,7 +205,7 @@ def train_group(group: list[dict]) -> list[dict]:
                                 for c, ok in zip(ce, has_target)]}
 
     run = fit_ensemble(cfg, tc, train, val, [c["seed"] for c in group], device,
-                       on_eval=lambda model, step: capabilities(model, N_CURVE_PROMPTS),
+                       on_eval=lambda model, step: capabilities(model, group[0]["curve_prompts"]),
                        on_start=training_log.from_settings())
     # The final evaluation: every window of the held-out stream, and all prompts.
     windows = [final_windows(v, cfg.block_size) for v in val]
@@ -248,7 +250,8 @@ def train_group(group: list[dict]) -> list[dict]:
 
 def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int,
                    width: int = SWEEP_MODEL.n_embd, n_val: int = N_VAL,
-                   n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS) -> list[dict]:
+                   n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS,
+                   curve_prompts: int = N_CURVE_PROMPTS) -> list[dict]:
     """Every family along its knob: ``knob_points`` settings of temperature and noise (placed by
     exact h, :func:`middleground.sources.knobs.knob_shares`), the orders,
     the two ε-machines and Santa Fe, each with ``n_seeds`` seeds from ``seed``, at model width
@@ -256,7 +259,8 @@ def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int,
     ``curve_points`` times during training."""
     seeds = [seed + i for i in range(n_seeds)]
     small = knob_points <= 3
-    sizes = {"n_embd": width, "n_val": n_val, "n_prompts": n_prompts, "curve_points": curve_points}
+    sizes = {"n_embd": width, "n_val": n_val, "n_prompts": n_prompts, "curve_points": curve_points,
+             "curve_prompts": curve_prompts}
     out = []
     for family in KNOBS:
         out += cells(family, knob_settings(family, knob_points), seeds, iters, **sizes)
@@ -275,7 +279,7 @@ def results(profile: str | None = None, seed: int = 0, **sizes) -> tuple[list[di
     same runs (and only the first to run trains them)."""
     cfg = resolve("knob", profile, seed=seed, **sizes)
     todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
-                          cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
+                          cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts
 
@@ -302,12 +306,13 @@ def ladder_widths(rungs: int, top: int) -> list[int]:
 
 def ladder_cells(knob_points: int, n_seeds: int, iters: int, seed: int, widths,
                  n_val: int = N_VAL, n_prompts: int = N_PROMPTS,
-                 curve_points: int = CURVE_POINTS) -> list[dict]:
+                 curve_points: int = CURVE_POINTS, curve_prompts: int = N_CURVE_PROMPTS) -> list[dict]:
     """The size ladder: every setting of both continuous knobs at every width."""
     seeds = [seed + i for i in range(n_seeds)]
     return [c for w in widths for family in KNOBS
             for c in cells(family, knob_settings(family, knob_points), seeds, iters, n_embd=w,
-                           n_val=n_val, n_prompts=n_prompts, curve_points=curve_points)]
+                           n_val=n_val, n_prompts=n_prompts, curve_points=curve_points,
+                           curve_prompts=curve_prompts)]
 
 
 def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
@@ -317,6 +322,6 @@ def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
     cfg = resolve("ladder", profile, seed=seed, **sizes)
     widths = ladder_widths(cfg.rungs, cfg.width)
     todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
-                        cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points)
+                        cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts, widths

@@ -39,7 +39,9 @@ def simplex(result: TheoryResult):
     """Mess3's exact beliefs in the triangle beside the probes' predictions for the same rows."""
     s = result.simplex
     colours = s["colours"]
-    pts = [{"panel": panel, "u": float(a), "v": float(b), "c": c}
+    # four decimals: a thousandth of a panel 210 pixels wide is a fifth of a pixel, and the
+    # page carries 9,000 points twice (the notebook's vega-lite output and the book's HTML)
+    pts = [{"panel": panel, "u": round(float(a), 4), "v": round(float(b), 4), "c": c}
            for panel, key in zip(PANELS, ("true", "trained", "untrained"))
            for a, b, c in zip(*s[key], colours)]
     frame = [{"panel": p, "u": u, "v": v, "order": i} for p in PANELS
@@ -61,7 +63,7 @@ def simplex(result: TheoryResult):
                          "(red, green, blue). Middle: the linear probe's prediction from the trained model's residual "
                          "stream for the same rows, in the same colours. Right: the same probe on an untrained network "
                          "of the same shape, the baseline.",
-                         subtitle="x = 0.05, α = 0.85; all layers concatenated; 3,000 held-out rows")
+                         subtitle=f"x = 0.05, α = 0.85; all layers concatenated; {len(s['true'][0]):,} held-out rows")
 
 
 def knob(result: TheoryResult):
