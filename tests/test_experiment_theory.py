@@ -22,8 +22,12 @@ def row(what, level, kind="probe", k=None, r2=0.5, mse=None):
 def test_mess3_settings_and_training_symbols():
     assert th.mess3_xs(2) == [0.05, 0.3]
     assert th.mess3_xs(6) == [0.05, 0.1, 0.15, 0.2, 0.25, 0.3]
-    assert th.mess3_train_symbols("quick") == 200_000
-    assert th.mess3_train_symbols("full") == th.mess3_train_symbols("gpu") == 2_000_000
+    # sizes live in the profiles, not in the experiment's code
+    from middleground.base.profiles import resolve
+    assert resolve("theory", "quick").mess3_symbols == 200_000
+    assert resolve("theory", "full").mess3_symbols == resolve("theory", "gpu").mess3_symbols == 2_000_000
+    assert not any('profile ==' in line or 'profile !=' in line
+                   for line in open(th.__file__, encoding="utf-8"))
 
 
 def test_mean_se_of_four_differences():

@@ -244,6 +244,12 @@ CHAPTERS: dict[str, dict[str, Param]] = {
                              help="training steps of every learning-curve model"),
         "mi_symbols": Param(int, 100_000, 1_000_000, 1_000_000, low=10_000, high=100_000_000,
                             help="symbols per source in the mutual-information estimates"),
+        "mess3_symbols": Param(int, 200_000, 2_000_000, 2_000_000, low=10_000, high=100_000_000,
+                               help="training symbols of every Mess3 model"),
+        "map_chars": Param(int, 100_000, 1_000_000, 1_000_000, low=10_000, high=100_000_000,
+                           help="characters of each text placed on the complexity-entropy map"),
+        "curve_test_windows": Param(int, 128, 2000, 2000, low=16, high=1_000_000,
+                                    help="fresh test windows scoring every learning-curve model"),
     },
     "knob": {
         **_COMMON,

@@ -103,7 +103,7 @@ def _theory(cfg) -> list[Training]:
              for w in theory.mess3_widths(cfg.top_width)]
     grammar = RandomHierarchy(8, 2, 2, 5, seed=cfg.seed)
     members = 2 * cfg.curve_sizes  # the grammar and its Markov control at every size
-    n_val, block = (2000 if cfg.profile != "quick" else 256), grammar.sentence_length - 1
+    n_val, block = cfg.curve_test_windows, grammar.sentence_length - 1
     # at each of its evaluations: the selection batches and every test window
     curve_evals = (evaluations(cfg.curve_iters, max(1, cfg.curve_iters // 10))
                    * (max(1, n_val // 64) * theory.CURVE_BATCH + n_val) * block)

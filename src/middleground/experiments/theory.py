@@ -315,11 +315,6 @@ def mess3_xs(n: int) -> list[float]:
     return [round(float(v), 3) for v in np.linspace(0.05, 0.30, n)]
 
 
-def mess3_train_symbols(profile: str) -> int:
-    """Training symbols per Mess3 model: 200,000 under quick, else 2,000,000."""
-    return 2_000_000 if profile != "quick" else 200_000
-
-
 def mean_se(d: np.ndarray) -> tuple[float, float]:
     """Mean of the paired differences ``d`` and its standard error (ddof 1)."""
     return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
@@ -946,7 +941,7 @@ def run(cfg: ChapterConfig) -> TheoryResult:
     xs = mess3_xs(cfg.x_points)
     mess = [hmm.mess3(x, MESS3_ALPHA) for x in xs]
     trained = train_models(mess, mess3_widths(cfg.top_width), cfg.mess3_iters,
-                           mess3_train_symbols(cfg.profile), cfg.seed, device)
+                           cfg.mess3_symbols, cfg.seed, device)
     probe_sets, excess_rows, probe_table, memory_rows = mess3_tables(mess, xs, trained, cfg.probe_windows,
                                                                      cfg.seed, device)
     main_rows = [r for r in probe_table if r["x"] == xs[0] and r["width"] == cfg.top_width]
@@ -970,7 +965,7 @@ def run(cfg: ChapterConfig) -> TheoryResult:
         if p is not None:
             points.append(p)
     points += [eca_point(r) for r in eca]
-    texts = natural.degraded_texts(list(MAP_TEXTS), cfg.seed, 1_000_000 if cfg.profile != "quick" else 100_000)
+    texts = natural.degraded_texts(list(MAP_TEXTS), cfg.seed, cfg.map_chars)
     text_pts = []
     for n in MAP_TEXTS:
         x = texts[n]
@@ -992,7 +987,7 @@ def run(cfg: ChapterConfig) -> TheoryResult:
     fits = data_exponents(grammar.covariance_by_distance("op"), grammar.ngram_entropies(), grammar.entropy_rate, N)
     control = hmm.MarkovChain.random(8, 1, 1.0, cfg.seed)
     curve = learning_curves([grammar, control], curve_sizes(cfg.curve_sizes), cfg.curve_iters, CURVE_WIDTH,
-                            cfg.seed, N - 1, n_val=2000 if cfg.profile != "quick" else 128)
+                            cfg.seed, N - 1, n_val=cfg.curve_test_windows)
     pre = grammar.prefix_entropies()
     grammar_optimum = float((pre[N] - pre[1]) / (N - 1))  # exact mean over positions 1..N-1
     for r in curve:
