@@ -30,7 +30,8 @@ VOLATILE = (r"^run_time_|_ms$|_ms_|_s$|_seconds|_time|tokens_per_s|_tok_s|mfu|_p
 # Claims whose values are such timings (chapter matmul's shares of the measured time).
 # (chapter training's and scaling's claims about measured rates and the roofline's measured roofs).
 VOLATILE_CLAIMS = (r"of the time|of the arithmetic|share of the measured peak|not comparable with the table|"
-                   r"runs above its roof|above 100 % of its roof|than the recorded benchmark \(")
+                   r"runs above its roof|above 100 % of its roof|than the recorded benchmark \(|"
+                   r"launching many small operations")
 
 
 def glued(notebook: Path) -> dict[str, dict]:
