@@ -133,21 +133,28 @@ def test_a_trainer_killed_at_random_moments_always_resumes_to_the_same_numbers(t
     out = tmp_path / "run"
     out.mkdir()
     rng = random.Random(12)
-    iters, partials_seen = [], 0
+    iters, partials_seen, kills = [], 0, 0
     for _ in range(N_KILLS):
         p = ctx.Process(target=train_to_end, args=(str(out),))
         p.start()
-        time.sleep(rng.uniform(0.0, startup + 0.08 * training))
+        # at most 4 % of the training per attempt beyond the start-up, so 20 attempts rarely
+        # finish the run; on a loaded machine one may still outrun its moment and end the run
+        time.sleep(rng.uniform(0.0, startup + 0.04 * training))
         p.kill()  # SIGKILL
         p.join()
-        assert p.exitcode == -signal.SIGKILL, f"the trainer ended on its own ({p.exitcode}) before the kill"
+        if p.exitcode == 0:  # it finished the whole run before its kill: no further kill can land
+            assert load_checkpoint(out / CHECKPOINT_NAME)["iter"] == TC.max_iters
+            break
+        assert p.exitcode == -signal.SIGKILL, f"the trainer failed ({p.exitcode})"
+        kills += 1
         partials_seen += len(list(out.glob("*.partial")))
         if (out / CHECKPOINT_NAME).exists():
             iters.append(load_checkpoint(out / CHECKPOINT_NAME)["iter"])  # always loads
+    assert kills >= N_KILLS // 2, f"only {kills} kills landed before the run finished"
     assert iters == sorted(iters) and iters and iters[-1] < TC.max_iters, iters
     result = tmp_path / "result.pt"
     _run(ctx, str(out), str(result))
     assert not list(out.glob("*.partial")), "a temporary file survived the next run"
     _same_run(torch.load(result), torch.load(reference))
-    print(f"start-up {startup:.2f} s, training {training:.2f} s; {N_KILLS} kills; checkpoints at iterations {iters}; "
+    print(f"start-up {startup:.2f} s, training {training:.2f} s; {kills} kills; checkpoints at iterations {iters}; "
           f"{partials_seen} temporary file(s) left by kills, all removed")
