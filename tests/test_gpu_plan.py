@@ -122,7 +122,7 @@ def test_the_sweep_rows_are_the_sweep_cells_grouped_as_the_cache_groups_them():
     for profile in ("quick", "full", "gpu"):
         cfg = resolve("knob", profile)
         cells = knob.standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
-                                    cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
+                                    **knob.evaluation(cfg))
         rows = [r for r in plan.trainings("knob", profile) if r.what == "standard sweep"]
         assert sum(r.runs for r in rows) == len(cells)
         assert len(rows) == len({knob.group_key(c) for c in cells})

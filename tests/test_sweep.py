@@ -236,11 +236,9 @@ def test_the_ladder_shares_its_top_rung_with_the_standard_sweep():
         knob_cfg = resolve("knob", profile)
         widths = knob.ladder_widths(test_cfg.rungs, test_cfg.width)
         ladder = knob.ladder_cells(test_cfg.knob_points, test_cfg.n_seeds, test_cfg.iters, 0, widths,
-                                   test_cfg.eval_symbols, test_cfg.eval_prompts, test_cfg.curve_points,
-                                   test_cfg.curve_prompts)
+                                   **knob.evaluation(test_cfg))
         standard = knob.standard_cells(knob_cfg.knob_points, knob_cfg.n_seeds, knob_cfg.iters, 0,
-                                       knob_cfg.width, knob_cfg.eval_symbols, knob_cfg.eval_prompts,
-                                       knob_cfg.curve_points, knob_cfg.curve_prompts)
+                                       knob_cfg.width, **knob.evaluation(knob_cfg))
         top = [c for c in ladder if c["model"]["n_embd"] == widths[-1]]
         assert top and all(c in standard for c in top)
     widths = knob.ladder_widths(resolve("ladder", "full").rungs, 32)

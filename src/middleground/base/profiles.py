@@ -328,6 +328,12 @@ class ChapterConfig:
             raise AttributeError(f"chapter {self.chapter!r} has no parameter {name!r}") from None
 
 
+def sweep_values(cfg: ChapterConfig) -> dict[str, Any]:
+    """The standard sweep's parameters of a chapter that shares it (knob, capabilities, ladder),
+    as keyword arguments: one chapter's overrides reach the sweep it asks the cache for."""
+    return {name: cfg.values[name] for name in _SWEEP}
+
+
 def default_profile(cuda: bool) -> str:
     """``$MIDDLEGROUND_PROFILE`` if set, else ``gpu`` when ``cuda`` and ``full`` otherwise.
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..base.bits import NATS_TO_BITS
-from ..base.profiles import ChapterConfig
+from ..base.profiles import ChapterConfig, sweep_values
 from ..gpt import training_log
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
@@ -417,10 +417,7 @@ def summarise(cells, results, counts, qc, q_results, *, seed: int, quanta_tasks:
 def run(cfg: ChapterConfig) -> CapabilitiesResult:
     """Chapter capabilities: the standard sweep at ``cfg``'s sizes and the quanta runs (trained or
     from the cache), summarised."""
-    cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
-                                           knob_points=cfg.knob_points, width=cfg.width,
-                                           eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
-                                           curve_points=cfg.curve_points, curve_prompts=cfg.curve_prompts)
+    cells, results, counts = sweep.results(cfg.profile, cfg.seed, **sweep_values(cfg))
     qc = quanta_cells(cfg.quanta_tasks, quanta_seeds(cfg.seed, cfg.n_seeds), cfg.quanta_iters, width=cfg.width)
     q_results, _ = cache.run("quanta", qc, quanta_group_key, train_quanta_group)
     return summarise(cells, results, counts, qc, q_results, seed=cfg.seed, quanta_tasks=cfg.quanta_tasks,

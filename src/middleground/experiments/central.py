@@ -83,13 +83,8 @@ def _skill_difference(loss: list, cap: list, n_boot: int, seed: int) -> dict:
     bootstrap interval over settings: above 0, capability is the less predictable. None where
     either skill is undefined (persistence exact everywhere); resamples where either is undefined
     are left out, and ``resamples_used`` says how many remained."""
-    def skill_of(preds, rows):
-        e = np.array([preds[i].error for i in rows]) ** 2
-        q = np.array([preds[i].persistence_error for i in rows]) ** 2
-        return 1.0 - e.sum() / q.sum() if q.sum() > 0 else None
-
     def difference(rows):
-        a, b = skill_of(loss, rows), skill_of(cap, rows)
+        a, b = ex.skill_score(loss, rows), ex.skill_score(cap, rows)
         return None if a is None or b is None else a - b
 
     rng = np.random.default_rng([seed, 61])

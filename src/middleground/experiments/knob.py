@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from ..base.bits import NATS_TO_BITS
-from ..base.profiles import ChapterConfig
+from ..base.profiles import ChapterConfig, sweep_values
 from ..gpt import training_log
 from ..gpt.device import pick
 from ..gpt.ensemble import fit_ensemble
@@ -877,10 +877,7 @@ def summarise(cells, results, counts, floor: Callable, santa_fe: list[dict], icl
 def run(cfg: ChapterConfig) -> KnobResult:
     """Chapter knob: the standard sweep at ``cfg``'s sizes (trained or from the cache), each
     setting's finite-context floor, the Santa Fe oracles and the in-context sweep, summarised."""
-    cells, results, counts = sweep.results(cfg.profile, cfg.seed, iters=cfg.iters, n_seeds=cfg.n_seeds,
-                                           knob_points=cfg.knob_points, width=cfg.width,
-                                           eval_symbols=cfg.eval_symbols, eval_prompts=cfg.eval_prompts,
-                                           curve_points=cfg.curve_points, curve_prompts=cfg.curve_prompts)
+    cells, results, counts = sweep.results(cfg.profile, cfg.seed, **sweep_values(cfg))
     block = cells[0]["model"]["block_size"]
 
     def floor(family, knob_raw):

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..base.profiles import ChapterConfig, resolve
+from ..base.profiles import ChapterConfig, resolve, sweep_values
 from ..measures import predictability as pr
 from ..measures import regions
 from ..sources.floor import finite_context_floor
@@ -690,13 +690,8 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
 def run(cfg: ChapterConfig) -> LadderResult:
     """Chapter ladder: the size ladder at ``cfg``'s sizes (trained or read from the sweep cache),
     every setting's floor, and the central test, summarised."""
-    cells, results, counts, widths = knob.ladder_results(cfg.profile, cfg.seed, iters=cfg.iters,
-                                                         n_seeds=cfg.n_seeds, knob_points=cfg.knob_points,
-                                                         rungs=cfg.rungs, width=cfg.width,
-                                                         eval_symbols=cfg.eval_symbols,
-                                                         eval_prompts=cfg.eval_prompts,
-                                                         curve_points=cfg.curve_points,
-                                                         curve_prompts=cfg.curve_prompts)
+    cells, results, counts, widths = knob.ladder_results(cfg.profile, cfg.seed, rungs=cfg.rungs,
+                                                         **sweep_values(cfg))
     N_of = {w: knob.non_embedding_params(w) for w in widths}
     rows = runs(cells, results)
     sets = settings(rows, widths)

@@ -116,7 +116,7 @@ def _theory(cfg) -> list[Training]:
 def _standard(profile: str, seed: int) -> list[dict]:
     cfg = resolve("knob", profile, seed=seed)
     return sweep.standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
-                                cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
+                                **sweep.evaluation(cfg))
 
 
 def _sweep_evals(cell: dict) -> int:
@@ -158,7 +158,7 @@ def _ladder(cfg) -> list[Training]:
     widths = sweep.ladder_widths(cfg.rungs, cfg.width)
     shared = {_identity(c) for c in _standard(cfg.profile, cfg.seed)}
     cells = [c for c in sweep.ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
-                                           cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
+                                           **sweep.evaluation(cfg))
              if _identity(c) not in shared]
     return _groups("size ladder (other rungs)", cells, sweep.group_key,
                    sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)

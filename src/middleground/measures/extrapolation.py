@@ -267,6 +267,14 @@ def coverage(predictions: list[Prediction]) -> dict:
             "interval": clopper_pearson(hits, len(predictions))}
 
 
+def skill_score(predictions: list[Prediction], rows) -> float | None:
+    """``1 − Σ error² / Σ persistence error²`` over the predictions at ``rows`` (indices, repeats
+    allowed, as a bootstrap draws them); None where persistence is exact on every one of them."""
+    e = sum(predictions[i].error ** 2 for i in rows)
+    q = sum(predictions[i].persistence_error ** 2 for i in rows)
+    return float(1.0 - e / q) if q > 0 else None
+
+
 def skill(predictions: list[Prediction], n_boot: int = 2000, seed: int = 0) -> dict:
     """Skill over persistence, ``1 − Σ error² / Σ persistence error²`` (1: perfect, 0: no better
     than "the next rung equals the largest fitted one", below 0: worse), with a 95 % bootstrap
@@ -280,15 +288,11 @@ def skill(predictions: list[Prediction], n_boot: int = 2000, seed: int = 0) -> d
         raise ValueError("skill needs at least one prediction")
     e = np.array([p.error for p in predictions]) ** 2
     q = np.array([p.persistence_error for p in predictions]) ** 2
-
-    def score(rows):
-        denominator = q[rows].sum()
-        return float(1.0 - e[rows].sum() / denominator) if denominator > 0 else None
-
     rng = np.random.default_rng([seed, 47])
-    boot = [score(rng.integers(0, len(e), len(e))) for _ in range(checks.integer("n_boot", n_boot, 10))]
+    boot = [skill_score(predictions, rng.integers(0, len(e), len(e)))
+            for _ in range(checks.integer("n_boot", n_boot, 10))]
     boot = [b for b in boot if b is not None]
-    point = score(np.arange(len(e)))
+    point = skill_score(predictions, range(len(e)))
     interval = (tuple(float(v) for v in np.percentile(boot, INTERVAL))
                 if point is not None and boot else (None, None))
     return {"skill": point, "interval": interval, "resamples_used": len(boot),

@@ -248,6 +248,13 @@ def train_group(group: list[dict]) -> list[dict]:
     return results
 
 
+def evaluation(cfg) -> dict:
+    """A sweep config's evaluation sizes (profile parameters ``eval_symbols``, ``eval_prompts``,
+    ``curve_points``, ``curve_prompts``) as the keyword arguments of :func:`cells`."""
+    return {"n_val": cfg.eval_symbols, "n_prompts": cfg.eval_prompts, "curve_points": cfg.curve_points,
+            "curve_prompts": cfg.curve_prompts}
+
+
 def standard_cells(knob_points: int, n_seeds: int, iters: int, seed: int,
                    width: int = SWEEP_MODEL.n_embd, n_val: int = N_VAL,
                    n_prompts: int = N_PROMPTS, curve_points: int = CURVE_POINTS,
@@ -278,8 +285,7 @@ def results(profile: str | None = None, seed: int = 0, **sizes) -> tuple[list[di
     keeps the profile's). Every chapter that shows this sweep calls this, so all ask the cache for the very
     same runs (and only the first to run trains them)."""
     cfg = resolve("knob", profile, seed=seed, **sizes)
-    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width,
-                          cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
+    todo = standard_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, cfg.width, **evaluation(cfg))
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts
 
@@ -321,7 +327,6 @@ def ladder_results(profile: str | None = None, seed: int = 0, **sizes):
     come from the cache when chapter ``knob`` has run (and serve it when this runs first)."""
     cfg = resolve("ladder", profile, seed=seed, **sizes)
     widths = ladder_widths(cfg.rungs, cfg.width)
-    todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
-                        cfg.eval_symbols, cfg.eval_prompts, cfg.curve_points, cfg.curve_prompts)
+    todo = ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths, **evaluation(cfg))
     out, counts = cache.run("knob", todo, group_key, train_group)
     return todo, out, counts, widths
