@@ -18,6 +18,12 @@ $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# Bytecode once, on both cores: where PYTHONDONTWRITEBYTECODE is set (CI machines, containers)
+	@# Python never caches it, and every process (kernels, torchrun, Dask workers, the renderer)
+	@# would compile torch and the rest from source again: about 2.5 s more per process. The one file
+	@# excluded is Python 3.12 syntax that torch ships for its own tests and never imports here.
+	$(PY) -m compileall -q -j 0 -x 'torch/testing/_internal/py312_intrinsics\.py' \
+	  "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" src > /dev/null
 	@touch $@
 
 # The whole book at full size (or the gpu profile where CUDA is present) into _build/html: every
