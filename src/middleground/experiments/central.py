@@ -25,12 +25,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
 from ..base import checks
 from ..measures import extrapolation as ex
 from ..measures import regions
+from ..sources import plane
+from ..sources.knobs import KNOB_K
+from ..sweeps import cache, knob
+from . import frozen_plan
+from .central_design import PLAN, Design, choose_rates, design, plane_cells, tuning_cells
+from .frozen_plan import FrozenPlan
+from .report import Findings, Result
 
 VERDICTS = ("control fails", "control passes")
 LEARNT = 4  # a smallest rung within this many resolutions of the floor: learnt at every size
@@ -97,12 +107,16 @@ def _skill_difference(loss: list, cap: list, n_boot: int, seed: int) -> dict:
 
 
 def analyse(settings: list[Ladder], n_fit: int, target: int, min_coverage: float,
-            resolution: float, n_boot: int, n_perm: int, seed: int = 0) -> dict:
+            resolution: float, n_boot: int, n_perm: int, seed: int = 0,
+            control_min_E: float = 0.0) -> dict:
     """The control, the primary statistics, the plane and the transitions (see the module's
-    docstring) for ladders fitted on rungs ``0 .. n_fit - 1`` and predicting rung ``target``."""
+    docstring) for ladders fitted on rungs ``0 .. n_fit - 1`` and predicting rung ``target``.
+    The control's settings are the ends (ordered or noisy) with E of at least ``control_min_E``
+    bits: an end with nothing to learn has a flat excess that says nothing about extrapolation."""
     if not settings:
         raise ValueError("analyse needs at least one setting")
     checks.real("min_coverage", min_coverage, 0.0, 1.0)
+    checks.real("control_min_E", control_min_E, 0.0)
     per = []
     for i, s in enumerate(settings):
         N, excess, k = s.arrays()
@@ -123,13 +137,16 @@ def analyse(settings: list[Ladder], n_fit: int, target: int, min_coverage: float
                                              binomial_n=s.n),
             "match_half_foreseen": ex.predicted_transition(N, k, 0.5, rising=True, kind="logistic line", n=s.n),
         })
-    ends = [p for p in per if p["setting"].region in (regions.ORDERED, regions.NOISY)]
+    ends = [p for p in per if p["setting"].region in (regions.ORDERED, regions.NOISY)
+            and p["setting"].E >= control_min_E]
     if not ends:
-        raise ValueError("the control needs settings at the ends (ordered or noisy regions)")
+        raise ValueError(f"the control needs settings at the ends (ordered or noisy regions) with "
+                         f"E >= {control_min_E:g} bit")
     control = ex.control_verdict([p["loss"] for p in ends], min_coverage, n_boot, seed)
     free_ends = [p["loss_free"] for p in ends if p["loss_free"] is not None]
     free = ex.coverage(free_ends) if free_ends else None
     out = {"control": control, "verdict": VERDICTS[int(control["passes"])],
+           "control_settings": [p["setting"] for p in ends],
            # the mutual check, shown beside the verdict (which rests on the fixed-floor law, as stated)
            "control_free_asymptote": free,
            "laws_agree": free is not None and (free["rate"] >= min_coverage) == control["passes"],
@@ -154,3 +171,273 @@ def analyse(settings: list[Ladder], n_fit: int, target: int, min_coverage: float
             pvals.append(fit["p_value"])
     out["holm"] = dict(zip(names, ex.holm(pvals).tolist())) if pvals else {}
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The experiment: the plan's runs trained (or read from the sweep cache), analysed and worded.
+
+
+@dataclass(frozen=True)
+class CentralResult(Result):
+    """The central test on the (h, E) plane as its plan states it: the plan's identity, the
+    declared learning-rate choice, every setting's ladder, the control's verdict, the primary
+    statistics, the plane's error model, the transitions, and every value and claim the chapters
+    state (keys ``ct_*``)."""
+
+    plan_sha256: str
+    design: Design
+    rate_rows: tuple[dict, ...]        # per width and candidate rate: tuning excess, chosen
+    ladder_rows: tuple[dict, ...]      # per setting and width: mean excess and exact match
+    scatter_rows: tuple[dict, ...]     # per setting and metric: predicted, interval, actual
+    plane_rows: tuple[dict, ...]       # per setting: h share, E, role, both errors
+    transition_rows: tuple[dict, ...]  # per setting: N* of the excess halving and of exact match 0.5
+    primary_table: str                 # Markdown: coverage and skill, control and both metrics
+    transition_table: str              # Markdown: N* per setting with intervals, and foreseen
+    verdict: str                       # one of VERDICTS
+    counts: Mapping[str, int]
+
+
+def role(setting: Ladder, control_min_E: float) -> str:
+    """What a setting is in the test: a control end, an E = 0 setting, or a middle/shallow one."""
+    if setting.region in (regions.ORDERED, regions.NOISY):
+        if setting.E >= control_min_E:
+            return f"control ({setting.region} end)"
+        return f"{setting.region} end, E = 0" if setting.E < 1e-9 else f"{setting.region} end"
+    return setting.region
+
+
+def _name(s: Ladder) -> str:
+    family, parameter = plane.NAMES[s.family]
+    return f"{plane.label(family, parameter)}, h share {s.share:.2f}"
+
+
+def plane_rows(design: Design, cells: list[dict], results: list[dict]) -> list[dict]:
+    """One row per run of the test, as :func:`ladders` takes them."""
+    N_of = dict(zip(design.widths, design.N))
+    return [{"family": c["family"], "knob": c["knob"], "seed": c["seed"], "width": c["model"]["n_embd"],
+             "N": N_of[c["model"]["n_embd"]], "h": r["h"], "E": r["E"], **r["final"]}
+            for c, r in zip(cells, results)]
+
+
+def interval_text(lo, hi, digits: int = 2) -> str:
+    """A 95 % interval as "a to b" ("–" for an end the data leave open)."""
+    def one(v):
+        return "–" if v is None else f"{v:.{digits}f}"
+    return f"{one(lo)} to {one(hi)}"
+
+
+def coverage_text(cov: dict) -> str:
+    lo, hi = cov["interval"]
+    return f"{cov['covered']} of {cov['n']} (rate {cov['rate']:.2f}, 95 % interval {lo:.2f} to {hi:.2f})"
+
+
+def skill_text(sk: dict) -> str:
+    if sk["skill"] is None:
+        return "undefined (persistence exact everywhere)"
+    return f"{sk['skill']:.2f} (95 % interval {interval_text(*sk['interval'])}; better than persistence on {sk['wins']} of {sk['n']})"
+
+
+def verdict_sentence(control: dict, min_coverage: float, meets_size_criteria: bool) -> str:
+    """The control's verdict, first, as the chapter and the introduction state it."""
+    if not meets_size_criteria:
+        return ("this is the quick rehearsal, whose ladder meets none of the plan's size criteria: its "
+                "verdict tests the code path, not the hypothesis")
+    if control["passes"]:
+        return (f"the control passes: at the ends, loss extrapolates (coverage at least "
+                f"{min_coverage:.0%} and skill over persistence above 0), so the comparisons below can "
+                f"speak about the middle")
+    return ("inconclusive: at this scale loss itself is not predictable at the ends of the plane ("
+            + "; ".join(control["reasons"]) + "), so nothing below is evidence about the middle")
+
+
+def primary_sentence(difference: dict, control_passes: bool) -> str:
+    """Decision 2 of the plan: is capability less predictable than loss?"""
+    d, (lo, hi) = difference["difference"], difference["interval"]
+    if d is None:
+        return "the skill difference is undefined (persistence exact everywhere for one metric)"
+    tail = "" if control_passes else " (shown for completeness; with the control failing it is not evidence)"
+    if lo is not None and lo > 0:
+        return f"capability is less predictable than loss{tail}"
+    if hi is not None and hi < 0:
+        return f"capability is more predictable than loss{tail}"
+    return f"no difference between the two metrics' skill is resolved{tail}"
+
+
+def plane_sentence(fit: dict, holm_p: float | None, metric: str) -> str:
+    """Decision 3 of the plan for one metric."""
+    if "unavailable" in fit:
+        return f"the error model for {metric} could not be fitted: {fit['unavailable']}"
+    if holm_p is not None and holm_p < 0.05 and fit["interior"]:
+        return f"the {metric} error bulges inside the plane (Holm-corrected p = {holm_p:.3f})"
+    return (f"no interior bulge of the {metric} error is resolved (Holm-corrected p = "
+            f"{holm_p:.2f})" if holm_p is not None else f"no interior effect on {metric} was tested")
+
+
+def transition_rows(per: list[dict]) -> list[dict]:
+    out = []
+    for p in per:
+        s = p["setting"]
+        for what, key, foreseen in (("excess halves", "excess_halves", "excess_halves_foreseen"),
+                                     ("exact match crosses 0.5", "match_half", "match_half_foreseen")):
+            t, f = p[key], p[foreseen]
+            out.append({"setting": _name(s), "family": s.family, "share": s.share, "E": s.E,
+                        "transition": what,
+                        "N_star": None if t is None else t["N_star"],
+                        "censored": "learnt at every size" if t is None else t["censored"],
+                        "lo": None if t is None else t["interval"][0],
+                        "hi": None if t is None else t["interval"][1],
+                        "foreseen": None if f is None else f["N_star_predicted"]})
+    return out
+
+
+def _size(v) -> str:
+    return "–" if v is None else f"{v:,.0f}"
+
+
+def transition_table(rows: list[dict]) -> str:
+    """One line per setting: where the excess halves and where exact match crosses 0.5, each
+    with its 95 % interval, and where the rungs below would have put it."""
+    def cell(r):
+        if r["N_star"] is None:
+            return {"below": "before the smallest rung", "above": "beyond the largest rung"}.get(
+                r["censored"], r["censored"] or "–")
+        return f"{_size(r['N_star'])} ({_size(r['lo'])} to {_size(r['hi'])})"
+
+    by = {}
+    for r in rows:
+        by.setdefault(r["setting"], {})[r["transition"]] = r
+    lines = ["| setting | E (bits) | excess halves at N (95 %) | foreseen | exact match 0.5 at N (95 %) | foreseen |",
+             "|---|---:|---|---:|---|---:|"]
+    for name, t in by.items():
+        a, b = t["excess halves"], t["exact match crosses 0.5"]
+        lines.append(f"| {name} | {a['E']:.2f} | {cell(a)} | {_size(a['foreseen'])} | {cell(b)} | "
+                     f"{_size(b['foreseen'])} |")
+    return "\n".join(lines)
+
+
+def primary_table(out: dict) -> str:
+    """Coverage of the 95 % intervals and skill over persistence: the control's (loss at its
+    ends) and both metrics' over every setting."""
+    rows = [("control: loss at the ends", out["control"]["coverage"], out["control"]["skill"])]
+    for metric in ("loss", "capability"):
+        rows.append((f"{metric}, every setting", out["primary"][metric]["coverage"], out["primary"][metric]["skill"]))
+    lines = ["| predictions | inside their 95 % interval | skill over persistence (95 %) |", "|---|---|---|"]
+    for name, cov, sk in rows:
+        lo, hi = cov["interval"]
+        skill = ("undefined" if sk["skill"] is None else
+                 f"{sk['skill']:.2f} ({interval_text(*sk['interval'])})")
+        lines.append(f"| {name} | {cov['covered']} of {cov['n']} ({lo:.2f} to {hi:.2f}) | {skill} |")
+    return "\n".join(lines)
+
+
+def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: dict[int, float],
+              sets: list[Ladder], out: dict, counts: Mapping[str, int]) -> CentralResult:
+    """Every value, table and chosen sentence of the test, from the analysis ``out`` of
+    :func:`analyse` over the ladders ``sets``."""
+    found = Findings()
+    d = design
+    found.value("ct_plan_file", "src/middleground/experiments/plans/central.toml")
+    found.value("ct_plan_sha", plan.sha256[:12])
+    found.value("ct_plan_commit", plan.first_commit[:10] if plan.first_commit else
+                "unknown (not a git checkout)")
+    found.value("ct_plan_changes", "none" if not plan.changes else "; ".join(
+        f"{c.date}: {c.change} ({c.reason})" for c in plan.changes))
+    found.value("ct_n_settings", len(sets))
+    found.value("ct_n_control", out["n_ends"])
+    found.value("ct_widths", ", ".join(str(w) for w in d.widths))
+    found.value("ct_N_min", f"{d.N[0]:,}")
+    found.value("ct_N_fit_max", f"{d.N[d.n_fit - 1]:,}")
+    found.value("ct_N_target", f"{d.N[d.target]:,}")
+    found.value("ct_fit_span", f"{d.fit_span:.1f}")
+    found.value("ct_target_ratio", f"{d.target_ratio:.1f}")
+    found.value("ct_steps", f"{d.steps:,}")
+    found.value("ct_n_seeds", len(d.seeds))
+    found.value("ct_n_train", f"{d.n_train:,}")
+    found.value("ct_rates", ", ".join(f"{w}: {rates[w]:g}" for w in d.widths))
+    found.value("ct_candidates", ", ".join(f"{r:g}" for r in d.learning_rates))
+    found.value("ct_min_coverage", f"{d.min_coverage:.0%}")
+    found.value("ct_size_criteria", found.choose([
+        (f"meets the plan's size criteria ({d.n_fit} fitted rungs over {d.fit_span:.1f}x, target "
+         f"{d.target_ratio:.1f}x beyond)", d.meets_size_criteria),
+        (f"is a rehearsal that misses the plan's size criteria ({d.n_fit} fitted rungs over "
+         f"{d.fit_span:.1f}x, target {d.target_ratio:.1f}x beyond)", True)], d.fit_span))
+    control = out["control"]
+    found.value("ct_verdict", found.chosen(verdict_sentence(control, d.min_coverage, d.meets_size_criteria),
+                                           control["passes"]))
+    found.value("ct_control_coverage", coverage_text(control["coverage"]))
+    found.value("ct_control_skill", skill_text(control["skill"]))
+    free = out["control_free_asymptote"]
+    found.value("ct_free_coverage", coverage_text(free) if free else "not computed")
+    found.value("ct_laws_agree", found.choose([
+        ("the free-asymptote law reaches the same verdict on coverage", out["laws_agree"]),
+        ("the free-asymptote law reaches the other verdict on coverage, so the verdict depends on the law",
+         True)], out["laws_agree"]))
+    prim = out["primary"]
+    for metric, key in (("loss", "loss"), ("capability", "cap")):
+        found.value(f"ct_{key}_coverage", coverage_text(prim[metric]["coverage"]))
+        found.value(f"ct_{key}_skill", skill_text(prim[metric]["skill"]))
+    diff = prim["skill_difference"]
+    found.value("ct_skill_difference", "undefined" if diff["difference"] is None else
+                f"{diff['difference']:+.2f} (95 % interval {interval_text(*diff['interval'])})")
+    found.value("ct_primary", found.chosen(primary_sentence(diff, control["passes"]), diff["difference"]))
+    holm = out["holm"]
+    for metric in ("loss", "capability"):
+        name = f"interior effect on {metric} error"
+        fit = out["plane"][metric]
+        found.value(f"ct_plane_{metric[:3]}", found.chosen(plane_sentence(fit, holm.get(name), metric),
+                                                           holm.get(name)))
+    per = out["per_setting"]
+    learnt = sum(p["learnt_at_every_size"] for p in per)
+    halves = [p["excess_halves"] for p in per if p["excess_halves"] is not None]
+    inside = sum(t["N_star"] is not None for t in halves)
+    crosses = sum(p["match_half"]["N_star"] is not None for p in per)
+    found.value("ct_learnt", learnt)
+    found.value("ct_halves_inside", inside)
+    found.value("ct_match_crosses", crosses)
+    top = [p["setting"] for p in per]
+    # the count-based baseline beside the largest model, from the runs' own paired figures
+    found.value("ct_n_runs", counts["cells"])
+    roles = {(s.family, s.knob): role(s, d.control_min_E) for s in sets}
+    ladder_rows = []
+    for s in sets:
+        N, ex, k = s.arrays()
+        for j, w in enumerate(d.widths):
+            ladder_rows.append({"setting": _name(s), "family": s.family, "share": s.share, "E": s.E,
+                                "role": roles[s.family, s.knob], "width": w, "N": float(N[j]),
+                                "excess": float(ex[:, j].mean()), "exact": float(k[:, j].sum() / (s.n * len(k))),
+                                "fitted": j < d.n_fit, "target": j == d.target})
+    scatter, plane_table = [], []
+    for p in per:
+        s = p["setting"]
+        for metric, pred in (("loss (excess, bits)", p["loss"]), ("capability (exact match)", p["capability"])):
+            scatter.append({"setting": _name(s), "role": roles[s.family, s.knob], "metric": metric,
+                            "predicted": pred.predicted, "lo": pred.interval[0], "hi": pred.interval[1],
+                            "actual": pred.actual, "persistence": pred.persistence, "covered": pred.covered,
+                            "error": pred.error, "persistence_error": pred.persistence_error})
+        plane_table.append({"setting": _name(s), "share": s.share, "E": s.E, "role": roles[s.family, s.knob],
+                            "loss_error": p["loss"].error, "capability_error": p["capability"].error})
+    del top
+    transitions = transition_rows(per)
+    return CentralResult(plan_sha256=plan.sha256, design=d, rate_rows=tuple(rate_rows),
+                         ladder_rows=tuple(ladder_rows), scatter_rows=tuple(scatter),
+                         plane_rows=tuple(plane_table), transition_rows=tuple(transitions),
+                         primary_table=primary_table(out), transition_table=transition_table(transitions),
+                         verdict=out["verdict"], counts=MappingProxyType(dict(counts)), **found.done())
+
+
+def run(profile: str, plan_path: Path | str = PLAN) -> CentralResult:
+    """The central test as the plan at ``plan_path`` states it for ``profile``: the declared
+    learning-rate sweep, then the test's runs (both through the sweep cache, under "central"),
+    then :func:`analyse` and :func:`summarise`."""
+    plan = frozen_plan.load(plan_path)
+    d = design(plan, profile)
+    tune = tuning_cells(d)
+    tuned, tune_counts = cache.run("central", tune, knob.group_key, knob.train_group)
+    rates, rate_rows = choose_rates(d, tune, tuned)
+    cells = plane_cells(d, rates)
+    results, counts = cache.run("central", cells, knob.group_key, knob.train_group)
+    sets = ladders(plane_rows(d, cells, results), list(d.widths), KNOB_K)
+    out = analyse(sets, d.n_fit, d.target, d.min_coverage, d.resolution, d.n_boot, d.n_perm,
+                  control_min_E=d.control_min_E)
+    total = {k: counts[k] + tune_counts[k] for k in counts}
+    return summarise(d, plan, rate_rows, rates, sets, out, total)

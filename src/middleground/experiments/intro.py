@@ -25,6 +25,7 @@ from ..gpt.device import Device, pick
 from ..gpt.model import GPTConfig
 from ..gpt.train import fit
 from ..sources.processes import IID, Periodic
+from . import central as central_test
 from . import ladder
 from .report import Findings, Result
 
@@ -141,6 +142,20 @@ def finding_values(found: Findings, test: dict, decision: str, n_settings: int, 
     found.value("intro_power", power)
 
 
+def plane_values(found: Findings, plane) -> None:
+    """The central test on the (h, E) plane as the introduction states it, control first: the
+    verdict, the control's coverage and skill, both metrics' skill and their difference, and the
+    plane's two error models, all worded by chapter ladder's functions (:mod:`.central`)."""
+    v = plane.values
+    for key in ("ct_verdict", "ct_control_coverage", "ct_control_skill", "ct_loss_skill", "ct_cap_skill",
+                "ct_skill_difference", "ct_primary", "ct_plane_los", "ct_plane_cap", "ct_n_settings",
+                "ct_n_control", "ct_N_min", "ct_N_target", "ct_plan_sha", "ct_plan_commit"):
+        found.value(f"intro_{key}", v[key])
+    for c in plane.claims:
+        if c.text in (v["ct_verdict"], v["ct_primary"]):
+            found.claim(c.text, c.holds, c.value)
+
+
 @dataclass(frozen=True)
 class IntroResult(Result):
     """The teaser's loss curves (``records``, bits per symbol), the exact entropy rates of its
@@ -159,6 +174,7 @@ def run(cfg: ChapterConfig) -> IntroResult:
                             cfg.seed, pick())
     found = Findings()
     teaser_values(found, records, facts["n_params"], cfg.steps, cfg.n_seeds)
+    plane_values(found, central_test.run(cfg.profile))
     central = ladder.central(cfg.profile, cfg.seed)
     finding_values(found, central["test"], central["decision"], len(central["settings"]),
                    len(central["runs"]), len(central["widths"]))

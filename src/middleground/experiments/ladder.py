@@ -27,6 +27,8 @@ from ..measures import regions
 from ..sources.floor import finite_context_floor
 from ..sources.knobs import KNOB_K, KNOBS, make_source
 from ..sweeps import knob
+from . import central
+from .central import CentralResult
 from .report import Findings, Result
 
 
@@ -546,15 +548,20 @@ class LadderResult(Result):
     test: Mapping[str, Any]             # predictability.central_test's result
     decision: str
     counts: Mapping[str, int]
+    central: CentralResult              # the central test on the (h, E) plane, under its frozen plan
 
 
 def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts: Mapping[str, int],
               widths: list[int], N_of: Mapping[int, int], rows: list[dict], sets: list[dict],
-              floors: Mapping) -> LadderResult:
+              floors: Mapping, plane_test: CentralResult) -> LadderResult:
     """The chapter's numbers from the ladder's runs (``cells``, ``results``; as rows and settings
     by :func:`runs` and :func:`settings`), the sizes ``N_of`` of its widths and every setting's
-    floor (:func:`setting_floors`)."""
+    floor (:func:`setting_floors`), with the plane test's values and claims (``ct_*``) first."""
     found = Findings()
+    for key, value in plane_test.values.items():
+        found.value(key, value)
+    for c in plane_test.claims:
+        found.claim(c.text, c.holds, c.value)
     quick = cfg.profile == "quick"
     # The test, stated before the data: units, ladders, error model.
     found.value("te_definition", regions.DEFINITION)
@@ -684,7 +691,7 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
                         middle_band=(regions.H_LOW, regions.H_HIGH),
                         baseline_rows=tuple(predictor_rows(base)), curve_rows=tuple(curve_rows),
                         within_rows=tuple(wr_rows), test=MappingProxyType(test), decision=outcome,
-                        counts=MappingProxyType(dict(counts)), **found.done())
+                        counts=MappingProxyType(dict(counts)), central=plane_test, **found.done())
 
 
 def run(cfg: ChapterConfig) -> LadderResult:
@@ -697,4 +704,4 @@ def run(cfg: ChapterConfig) -> LadderResult:
     sets = settings(rows, widths)
     floors = setting_floors(sets, cells[0]["model"]["block_size"], cfg.seed)
     with_floors(sets, floors)
-    return summarise(cfg, cells, results, counts, widths, N_of, rows, sets, floors)
+    return summarise(cfg, cells, results, counts, widths, N_of, rows, sets, floors, central.run(cfg.profile))

@@ -107,3 +107,112 @@ def within_run(result: LadderResult):
                          "within-run error). Bottom: error of extrapolating each "
                          "run's final loss from its post-warmup start in cumulative learning rate.",
                          subtitle="top: one line per run; bottom: one point per run")
+
+
+# ---------------------------------------------------------------------------------------------
+# The central test on the (h, E) plane (result.central: experiments.central.CentralResult)
+
+_ROLE = alt.Color("role:N", title="setting")
+
+
+def plane_rates(result: LadderResult):
+    """The declared learning-rate sweep: tuning excess against the candidate rate, per width."""
+    c = result.central
+    chart = alt.Chart(alt.Data(values=list(c.rate_rows))).encode(
+        x=alt.X("learning_rate:Q", title="peak learning rate", scale=alt.Scale(type="log")),
+        y=alt.Y("mean_excess:Q", title="tuning excess above the floor (bits)",
+                scale=alt.Scale(type="symlog", constant=0.01)),
+        color=alt.Color("width:O", title="width", scale=alt.Scale(scheme="viridis")),
+        tooltip=[alt.Tooltip("width:O"), alt.Tooltip("N:Q", format=",", title="non-embedding parameters"),
+                 alt.Tooltip("learning_rate:Q", format=".0e", title="rate"),
+                 alt.Tooltip("mean_excess:Q", format=".4f", title="excess (bits)"),
+                 alt.Tooltip("chosen:N", title="chosen")])
+    layers = alt.layer(chart.mark_line(), chart.mark_point(size=70).encode(
+        shape=alt.Shape("chosen:N", title="chosen", scale=alt.Scale(domain=[True, False],
+                                                                   range=["diamond", "circle"])),
+        filled=alt.value(True)))
+    return charts.finish(layers.properties(width=300, height=200), "The declared learning-rate sweep",
+                         "For every width, the mean final excess loss on the tuning settings (tuning "
+                         "seed, not a test seed) at each candidate peak rate; the diamond is the rate "
+                         "the plan's rule chose for that width.",
+                         subtitle="lowest excess wins; the test then trains each width at its rate")
+
+
+def plane_ladders(result: LadderResult):
+    """Every setting's excess and exact match against size, fitted rungs and target marked."""
+    c = result.central
+    tips = [alt.Tooltip("setting:N"), alt.Tooltip("role:N"), alt.Tooltip("E:Q", format=".2f", title="E (bits)"),
+            alt.Tooltip("N:Q", format=",", title="non-embedding parameters"),
+            alt.Tooltip("excess:Q", format=".4f", title="excess (bits)"),
+            alt.Tooltip("exact:Q", format=".3f", title="exact match"), alt.Tooltip("target:N", title="target")]
+    base = alt.Chart(alt.Data(values=list(c.ladder_rows))).encode(
+        x=alt.X("N:Q", title="non-embedding parameters N", scale=alt.Scale(type="log")),
+        color=_ROLE, detail="setting:N", tooltip=tips)
+    loss = alt.layer(base.mark_line(), base.mark_point(filled=True).encode(
+        shape=alt.Shape("target:N", title="predicted rung"))).encode(
+        y=alt.Y("excess:Q", title="excess above the floor (bits/symbol)",
+                scale=alt.Scale(type="symlog", constant=0.003))).properties(width=280, height=210)
+    cap = alt.layer(base.mark_line(), base.mark_point(filled=True).encode(
+        shape=alt.Shape("target:N", title="predicted rung"))).encode(
+        y=alt.Y("exact:Q", title="exact match (all 8 right)")).properties(width=280, height=210)
+    return charts.finish(alt.vconcat(loss, cap), "Ladders on the (h, E) plane",
+                         "Every setting of the plan: excess loss above the finite-context floor (top, "
+                         "symmetric-log axis) and exact-match rate (bottom) against model size, means "
+                         "over seeds; colour says whether the setting is a control end, an E = 0 "
+                         "setting or a middle one.",
+                         subtitle="the rightmost rung is predicted from the ones before it")
+
+
+def plane_control(result: LadderResult):
+    """Predicted against actual at the target rung, with 95 % prediction intervals."""
+    c = result.central
+    panels = []
+    for metric, scale in (("loss (excess, bits)", "log"), ("capability (exact match)", "linear")):
+        rows = [r for r in c.scatter_rows if r["metric"] == metric]
+        lo = min(min(r["lo"], r["actual"]) for r in rows)
+        hi = max(max(r["hi"], r["actual"]) for r in rows)
+        if scale == "log":
+            lo = max(lo, 1e-4)
+        line = alt.Chart(alt.Data(values=[{"v": lo}, {"v": hi}])).mark_line(
+            color="#888", strokeDash=[4, 3]).encode(
+            x=alt.X("v:Q", title=f"predicted {metric}", scale=alt.Scale(type=scale)),
+            y=alt.Y("v:Q", title=f"actual {metric}", scale=alt.Scale(type=scale)),
+            tooltip=[alt.Tooltip("v:Q", format=".3g", title="predicted = actual")])
+        base = alt.Chart(alt.Data(values=rows)).encode(
+            y=alt.Y("actual:Q", title=f"actual {metric}", scale=alt.Scale(type=scale)), color=_ROLE)
+        bars = base.mark_rule().encode(x=alt.X("lo:Q", title=f"predicted {metric}",
+                                               scale=alt.Scale(type=scale)), x2="hi:Q")
+        points = base.mark_point(filled=True, size=60).encode(
+            x=alt.X("predicted:Q", title=f"predicted {metric}", scale=alt.Scale(type=scale)),
+            shape=alt.Shape("covered:N", title="inside its interval"),
+            tooltip=[alt.Tooltip("setting:N"), alt.Tooltip("role:N"),
+                     alt.Tooltip("predicted:Q", format=".4f"), alt.Tooltip("lo:Q", format=".4f", title="95 % from"),
+                     alt.Tooltip("hi:Q", format=".4f", title="95 % to"), alt.Tooltip("actual:Q", format=".4f"),
+                     alt.Tooltip("persistence:Q", format=".4f", title="largest fitted rung")])
+        panels.append(alt.layer(line, bars, points).properties(width=260, height=240))
+    return charts.finish(alt.vconcat(*panels), "Predicted against actual, at the target rung",
+                         "For every setting, the law's prediction of the largest model (horizontal, "
+                         "with its 95 % prediction interval as a bar) against what that model "
+                         "measured (vertical); on the dashed line prediction and measurement agree. "
+                         "Top: excess loss on log axes; bottom: exact-match rate.",
+                         subtitle="a bar that crosses the dashed line holds the actual value")
+
+
+def plane_errors(result: LadderResult):
+    """The errors on the (h, E) plane: against h share, coloured by E."""
+    c = result.central
+    panels = []
+    for key, title in (("loss_error", "loss error, |log(actual / predicted)|"),
+                       ("capability_error", "capability error, |actual − predicted| rate")):
+        panels.append(alt.Chart(alt.Data(values=list(c.plane_rows))).mark_point(filled=True, size=70).encode(
+            x=alt.X("share:Q", title="h / log2 4", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y(f"{key}:Q", title=title),
+            color=alt.Color("E:Q", title="E (bits)", scale=alt.Scale(scheme="viridis")),
+            shape=alt.Shape("role:N", title="setting"),
+            tooltip=[alt.Tooltip("setting:N"), alt.Tooltip("role:N"), alt.Tooltip("E:Q", format=".2f"),
+                     alt.Tooltip(f"{key}:Q", format=".4f", title="error")]).properties(width=260, height=200))
+    return charts.finish(alt.vconcat(*panels), "Prediction errors on the (h, E) plane",
+                         "Each setting's error predicting the largest model, against its h share, "
+                         "coloured by its excess entropy E: the pre-stated error model asks whether "
+                         "errors bulge between the ends at a given E.",
+                         subtitle="loss (top) and capability (bottom)")
