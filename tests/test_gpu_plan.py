@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from middleground.base.profiles import resolve
-from middleground.experiments import plan
+from middleground.experiments import central_design, frozen_plan, plan
 from middleground.gpt import budget
 from middleground.gpt.device import Device
 from middleground.gpt.flops import flops_per_token
@@ -128,9 +128,18 @@ def test_the_sweep_rows_are_the_sweep_cells_grouped_as_the_cache_groups_them():
         assert len(rows) == len({knob.group_key(c) for c in cells})
         assert all(r.model.n_embd == cfg.width for r in rows)
         lad = resolve("ladder", profile)
-        ladder_runs = sum(r.runs for r in plan.trainings("ladder", profile))
+        rows = plan.trainings("ladder", profile)
+        ladder_runs = sum(r.runs for r in rows if r.what == "size ladder (other rungs)")
         # the ladder's top rung is the standard sweep's temperature and noise runs: not counted again
         assert ladder_runs == (lad.rungs - 1) * 2 * lad.knob_points * lad.n_seeds
+        # the plane test: every width at every candidate rate on the tuning settings, then every
+        # setting and seed at every width (one stacked group per width)
+        d = central_design.design(frozen_plan.load(central_design.PLAN), profile)
+        tuning = [r for r in rows if r.what == "plane test: learning-rate tuning"]
+        test = [r for r in rows if r.what == "plane test: ladders"]
+        assert sum(r.runs for r in tuning) == len(d.widths) * len(d.learning_rates) * len(d.tuning_settings)
+        assert len(test) == len(d.widths) and all(r.runs == len(d.settings) * len(d.seeds) for r in test)
+        assert all(r.steps == d.steps for r in tuning + test)
 
 
 def test_part_three_models_grow_with_the_gpu_profile():

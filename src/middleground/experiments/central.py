@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -191,6 +191,8 @@ class CentralResult(Result):
     scatter_rows: tuple[dict, ...]     # per setting and metric: predicted, interval, actual
     plane_rows: tuple[dict, ...]       # per setting: h share, E, role, both errors
     transition_rows: tuple[dict, ...]  # per setting: N* of the excess halving and of exact match 0.5
+    plane_fits: Mapping[str, Any]      # per metric: the error model's coefficients, p, Holm p, vertex
+    fit_rows: tuple[dict, ...]         # per metric: the fitted error model along h share at median E
     primary_table: str                 # Markdown: coverage and skill, control and both metrics
     transition_table: str              # Markdown: N* per setting with intervals, and foreseen
     verdict: str                       # one of VERDICTS
@@ -280,14 +282,17 @@ def transition_rows(per: list[dict]) -> list[dict]:
         for what, key, foreseen in (("excess halves", "excess_halves", "excess_halves_foreseen"),
                                      ("exact match crosses 0.5", "match_half", "match_half_foreseen")):
             t, f = p[key], p[foreseen]
-            out.append({"setting": _name(s), "family": s.family, "share": s.share, "E": s.E,
-                        "transition": what,
+            out.append({"setting": _name(s), "family": s.family, "share": s.share, "E": max(s.E, 0.0),
+                        "transition": what, "N_largest": float(s.N[-1]),
                         "N_star": None if t is None else t["N_star"],
                         "censored": "learnt at every size" if t is None else t["censored"],
                         "lo": None if t is None else t["interval"][0],
                         "hi": None if t is None else t["interval"][1],
                         "foreseen": None if f is None else f["N_star_predicted"]})
     return out
+
+
+FORESEEN_CAP = 100  # a foreseen N* this many times beyond the largest rung is said as such
 
 
 def _size(v) -> str:
@@ -303,6 +308,13 @@ def transition_table(rows: list[dict]) -> str:
                 r["censored"], r["censored"] or "–")
         return f"{_size(r['N_star'])} ({_size(r['lo'])} to {_size(r['hi'])})"
 
+    def foreseen(r):
+        v = r["foreseen"]
+        if v is not None and v > FORESEEN_CAP * largest:
+            return f"beyond {FORESEEN_CAP:g}× the largest rung"
+        return _size(v)
+
+    largest = max(r["N_largest"] for r in rows) if rows else 0.0
     by = {}
     for r in rows:
         by.setdefault(r["setting"], {})[r["transition"]] = r
@@ -310,8 +322,8 @@ def transition_table(rows: list[dict]) -> str:
              "|---|---:|---|---:|---|---:|"]
     for name, t in by.items():
         a, b = t["excess halves"], t["exact match crosses 0.5"]
-        lines.append(f"| {name} | {a['E']:.2f} | {cell(a)} | {_size(a['foreseen'])} | {cell(b)} | "
-                     f"{_size(b['foreseen'])} |")
+        lines.append(f"| {name} | {max(a['E'], 0.0):.2f} | {cell(a)} | {foreseen(a)} | {cell(b)} | "
+                     f"{foreseen(b)} |")
     return "\n".join(lines)
 
 
@@ -402,7 +414,7 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     for s in sets:
         N, ex, k = s.arrays()
         for j, w in enumerate(d.widths):
-            ladder_rows.append({"setting": _name(s), "family": s.family, "share": s.share, "E": s.E,
+            ladder_rows.append({"setting": _name(s), "family": s.family, "share": s.share, "E": max(s.E, 0.0),
                                 "role": roles[s.family, s.knob], "width": w, "N": float(N[j]),
                                 "excess": float(ex[:, j].mean()), "exact": float(k[:, j].sum() / (s.n * len(k))),
                                 "fitted": j < d.n_fit, "target": j == d.target})
@@ -414,15 +426,35 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
                             "predicted": pred.predicted, "lo": pred.interval[0], "hi": pred.interval[1],
                             "actual": pred.actual, "persistence": pred.persistence, "covered": pred.covered,
                             "error": pred.error, "persistence_error": pred.persistence_error})
-        plane_table.append({"setting": _name(s), "share": s.share, "E": s.E, "role": roles[s.family, s.knob],
+        plane_table.append({"setting": _name(s), "share": s.share, "E": max(s.E, 0.0), "role": roles[s.family, s.knob],
                             "loss_error": p["loss"].error, "capability_error": p["capability"].error})
     del top
     transitions = transition_rows(per)
+    fits, fit_line = {}, []
+    E_mid = float(np.median([s.E for s in sets]))
+    for metric, key in (("loss", "loss_error"), ("capability", "capability_error")):
+        fit = out["plane"][metric]
+        fits[metric] = MappingProxyType({**fit, "holm_p": holm.get(f"interior effect on {metric} error")})
+        if "coef" in fit:
+            b0, b1, b2, b3 = fit["coef"]
+            for i in range(33):
+                x = 0.1 + 0.8 * i / 32
+                fit_line.append({"metric": key, "share": x, "E": E_mid, "fit": b0 + b1 * x + b2 * x * x + b3 * E_mid})
     return CentralResult(plan_sha256=plan.sha256, design=d, rate_rows=tuple(rate_rows),
                          ladder_rows=tuple(ladder_rows), scatter_rows=tuple(scatter),
                          plane_rows=tuple(plane_table), transition_rows=tuple(transitions),
+                         plane_fits=MappingProxyType(fits), fit_rows=tuple(fit_line),
                          primary_table=primary_table(out), transition_table=transition_table(transitions),
                          verdict=out["verdict"], counts=MappingProxyType(dict(counts)), **found.done())
+
+
+def check_plan(result: CentralResult, plan_path: Path | str = PLAN) -> FrozenPlan:
+    """The committed plan at ``plan_path``, after checking that ``result`` was computed under it
+    (:class:`~middleground.experiments.frozen_plan.PlanMismatch` otherwise): a chapter never
+    shows numbers beside a plan that did not produce them."""
+    plan = frozen_plan.load(plan_path)
+    frozen_plan.check_result(plan, result.plan_sha256)
+    return plan
 
 
 def run(profile: str, plan_path: Path | str = PLAN) -> CentralResult:

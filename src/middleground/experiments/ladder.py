@@ -27,7 +27,7 @@ from ..measures import regions
 from ..sources.floor import finite_context_floor
 from ..sources.knobs import KNOB_K, KNOBS, make_source
 from ..sweeps import knob
-from . import central
+from . import central as central_test
 from .central import CentralResult
 from .report import Findings, Result
 
@@ -557,6 +557,7 @@ def summarise(cfg: ChapterConfig, cells: list[dict], results: list[dict], counts
     """The chapter's numbers from the ladder's runs (``cells``, ``results``; as rows and settings
     by :func:`runs` and :func:`settings`), the sizes ``N_of`` of its widths and every setting's
     floor (:func:`setting_floors`), with the plane test's values and claims (``ct_*``) first."""
+    central_test.check_plan(plane_test)  # numbers from another plan never reach the chapter
     found = Findings()
     for key, value in plane_test.values.items():
         found.value(key, value)
@@ -704,4 +705,4 @@ def run(cfg: ChapterConfig) -> LadderResult:
     sets = settings(rows, widths)
     floors = setting_floors(sets, cells[0]["model"]["block_size"], cfg.seed)
     with_floors(sets, floors)
-    return summarise(cfg, cells, results, counts, widths, N_of, rows, sets, floors, central.run(cfg.profile))
+    return summarise(cfg, cells, results, counts, widths, N_of, rows, sets, floors, central_test.run(cfg.profile))

@@ -27,6 +27,7 @@ from ..sources.knobs import markov_knob
 from ..sources.rhm import RandomHierarchy
 from ..sweeps import knob as sweep
 from . import capabilities, intro, middle, natural, scaling, theory, training
+from . import central_design, frozen_plan
 from . import knob as knob_chapter
 
 # The chapters that train, in the book's order.
@@ -160,8 +161,16 @@ def _ladder(cfg) -> list[Training]:
     cells = [c for c in sweep.ladder_cells(cfg.knob_points, cfg.n_seeds, cfg.iters, cfg.seed, widths,
                                            **sweep.evaluation(cfg))
              if _identity(c) not in shared]
-    return _groups("size ladder (other rungs)", cells, sweep.group_key,
-                   sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)
+    old = _groups("size ladder (other rungs)", cells, sweep.group_key,
+                  sweep.sweep_train_config(cfg.iters).batch_size, _sweep_evals)
+    d = central_design.design(frozen_plan.load(central_design.PLAN), cfg.profile)
+    # Which models the plane test trains is fixed by its plan; the learning rate each width gets
+    # (chosen by the tuning runs) changes how they train, not which or how long.
+    first = {w: d.learning_rates[0] for w in d.widths}
+    batch = sweep.sweep_train_config(d.steps).batch_size
+    return old + _groups("plane test: learning-rate tuning", central_design.tuning_cells(d), sweep.group_key,
+                         batch, _sweep_evals) + _groups("plane test: ladders", central_design.plane_cells(d, first),
+                                                        sweep.group_key, batch, _sweep_evals)
 
 
 def _natural(cfg) -> list[Training]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+from IPython.display import Markdown
 
 from ...experiments.ladder import LadderResult
 from .. import charts
@@ -127,10 +128,9 @@ def plane_rates(result: LadderResult):
                  alt.Tooltip("learning_rate:Q", format=".0e", title="rate"),
                  alt.Tooltip("mean_excess:Q", format=".4f", title="excess (bits)"),
                  alt.Tooltip("chosen:N", title="chosen")])
-    layers = alt.layer(chart.mark_line(), chart.mark_point(size=70).encode(
+    layers = alt.layer(chart.mark_line(), chart.mark_point(size=70, filled=True).encode(
         shape=alt.Shape("chosen:N", title="chosen", scale=alt.Scale(domain=[True, False],
-                                                                   range=["diamond", "circle"])),
-        filled=alt.value(True)))
+                                                                   range=["diamond", "circle"]))))
     return charts.finish(layers.properties(width=300, height=200), "The declared learning-rate sweep",
                          "For every width, the mean final excess loss on the tuning settings (tuning "
                          "seed, not a test seed) at each candidate peak rate; the diamond is the rate "
@@ -204,15 +204,34 @@ def plane_errors(result: LadderResult):
     panels = []
     for key, title in (("loss_error", "loss error, |log(actual / predicted)|"),
                        ("capability_error", "capability error, |actual − predicted| rate")):
-        panels.append(alt.Chart(alt.Data(values=list(c.plane_rows))).mark_point(filled=True, size=70).encode(
+        fit = alt.Chart(alt.Data(values=[r for r in c.fit_rows if r["metric"] == key])).mark_line(
+            color="#555", strokeDash=[5, 3]).encode(
+            x=alt.X("share:Q", title="h / log2 4", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("fit:Q", title=title),
+            tooltip=[alt.Tooltip("share:Q", format=".2f", title="h share"),
+                     alt.Tooltip("E:Q", format=".2f", title="at E (bits)"),
+                     alt.Tooltip("fit:Q", format=".4f", title="error model")])
+        points = alt.Chart(alt.Data(values=list(c.plane_rows))).mark_point(filled=True, size=70).encode(
             x=alt.X("share:Q", title="h / log2 4", scale=alt.Scale(domain=[0, 1])),
             y=alt.Y(f"{key}:Q", title=title),
             color=alt.Color("E:Q", title="E (bits)", scale=alt.Scale(scheme="viridis")),
             shape=alt.Shape("role:N", title="setting"),
             tooltip=[alt.Tooltip("setting:N"), alt.Tooltip("role:N"), alt.Tooltip("E:Q", format=".2f"),
-                     alt.Tooltip(f"{key}:Q", format=".4f", title="error")]).properties(width=260, height=200))
+                     alt.Tooltip(f"{key}:Q", format=".4f", title="error")])
+        panels.append(alt.layer(fit, points).properties(width=260, height=200))
     return charts.finish(alt.vconcat(*panels), "Prediction errors on the (h, E) plane",
                          "Each setting's error predicting the largest model, against its h share, "
-                         "coloured by its excess entropy E: the pre-stated error model asks whether "
-                         "errors bulge between the ends at a given E.",
+                         "coloured by its excess entropy E; the dashed curve is the pre-stated error "
+                         "model (quadratic in h share, linear in E) at the settings' median E, which "
+                         "asks whether errors bulge between the ends at a given E.",
                          subtitle="loss (top) and capability (bottom)")
+
+
+def primary_table(result: LadderResult) -> Markdown:
+    """Coverage and skill of the control and of both metrics, as Markdown."""
+    return Markdown(result.central.primary_table)
+
+
+def transition_table(result: LadderResult) -> Markdown:
+    """N* per setting with intervals and what the rungs below foresaw, as Markdown."""
+    return Markdown(result.central.transition_table)
