@@ -44,6 +44,10 @@ def test_a_failing_cell_is_named_and_nothing_half_written_remains(tmp_path):
     assert "raise RuntimeError('boom in cell')" in message and "RuntimeError: boom in cell" in message
     assert not (out / "intro.ipynb").exists() and not list(out.glob("*.partial*"))
     assert (out / "intro.failed.ipynb").exists()
+    # once the chapter runs, the old failure's notebook goes: it describes code that now works
+    chapter.write_text(chapter.read_text().replace("raise RuntimeError('boom in cell')", "x = 1"))
+    run_chapter(chapter, "quick", {}, out)
+    assert (out / "intro.ipynb").exists() and not (out / "intro.failed.ipynb").exists()
 
 
 @pytest.mark.parametrize("argv,expected", [

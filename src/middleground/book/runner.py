@@ -144,6 +144,8 @@ def run_chapter(path: Path, profile: str | None, overrides: dict, out_dir: Path)
             write_text(final, json.dumps(executed, indent=1, ensure_ascii=False))
         finally:
             partial.unlink(missing_ok=True)
+    # an earlier failure's notebook describes code that now runs: it would only mislead
+    (out_dir / f"{chapter}.failed.ipynb").unlink(missing_ok=True)
     return time.perf_counter() - t0
 
 
