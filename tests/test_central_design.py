@@ -191,3 +191,25 @@ def test_the_introduction_states_the_control_first_in_the_chapter_s_words(tmp_pa
     assert done["values"]["intro_ct_verdict"] == r.values["ct_verdict"]
     assert done["values"]["intro_ct_primary"] == r.values["ct_primary"]
     assert [c.text for c in done["claims"]] == [r.values["ct_verdict"], r.values["ct_primary"]]
+
+
+def test_the_control_s_ladders_are_diagnosed_and_the_rate_choice_worded(tmp_path):
+    def ladder(family, share, first, last):
+        ex = np.array([[first, (first + last) / 2, last, last / 2]] * 2)
+        return central.Ladder(family, share, 0.5, 3.0, share, "ordered", (1e3, 2e3, 4e3, 8e3),
+                              tuple(map(tuple, ex)), ((1, 2, 3, 4),) * 2, 10)
+    sets = [ladder("period-8", 0.15, 0.5, 0.005), ladder("period-32", 0.15, 0.13, 0.12),
+            ladder("period-64", 0.15, 0.4, 0.1), ladder("markov-3", 0.15, 0.3, 0.05)]
+    d = central.diagnose(sets, n_fit=3, resolution=0.003)  # floor within 4 x 0.003 = 0.012 bits
+    assert d == {"at the floor": ["period 8, h share 0.15"], "did not move": ["period 32, h share 0.15"],
+                 "still falling": ["period 64, h share 0.15", "order 3, h share 0.15"]}
+    words = central.diagnosis_sentence(d, 0.003)
+    assert words.startswith("of the 4 control settings, 1 reaches within 0.012 bits of the floor")
+    assert "1 barely moves with size" in words and "2 are still falling" in words
+    design = cd.design(plan_file(tmp_path), "full")  # rates 1e-3, 3e-3; widths 6 .. 42, target 42
+    same = {w: 1e-3 for w in design.widths}
+    assert central.rate_sentence(same, design).endswith("the target width trained at the fitted rungs' rate, 0.001")
+    changed = {**same, 42: 3e-3}
+    assert "largest candidate, 0.003, for 1 of the 6 widths (so the best rate may lie beyond the grid)" in \
+        central.rate_sentence(changed, design)
+    assert central.rate_sentence(changed, design).endswith("the schedule changes at the rung being predicted")

@@ -252,6 +252,58 @@ def verdict_sentence(control: dict, min_coverage: float, meets_size_criteria: bo
             + "; ".join(control["reasons"]) + "), so nothing below is evidence about the middle")
 
 
+FLAT = 0.8  # a ladder whose largest fitted rung keeps this share of the smallest's excess did not move
+
+
+def diagnose(settings: list[Ladder], n_fit: int, resolution: float) -> dict:
+    """What the control's ladders did before the target, setting by setting: reached the floor
+    (the largest fitted rung's mean excess within :data:`LEARNT` resolutions of it: little is left
+    for a law to extrapolate, and the seeds' noise dominates the ratio), did not move (it kept
+    :data:`FLAT` of the smallest rung's excess), or was still falling."""
+    out = {"at the floor": [], "did not move": [], "still falling": []}
+    for s in settings:
+        _, ex, _ = s.arrays()
+        first, last = float(ex[:, 0].mean()), float(ex[:, n_fit - 1].mean())
+        kind = ("at the floor" if last < LEARNT * resolution else
+                "did not move" if last >= FLAT * first else "still falling")
+        out[kind].append(_name(s))
+    return out
+
+
+def diagnosis_sentence(d: dict, resolution: float) -> str:
+    n = sum(len(v) for v in d.values())
+    parts = []
+    if d["at the floor"]:
+        k = len(d["at the floor"])
+        parts.append(f"{k} reach{'es' if k == 1 else ''} within {LEARNT * resolution:.3g} bits of the floor by the "
+                     f"largest fitted rung ({'; '.join(d['at the floor'])}), where little is left to extrapolate "
+                     f"and the seeds' noise dominates the ratio")
+    if d["did not move"]:
+        k = len(d["did not move"])
+        parts.append(f"{k} barely move{'s' if k == 1 else ''} with size ({'; '.join(d['did not move'])})")
+    if d["still falling"]:
+        k = len(d["still falling"])
+        parts.append(f"{k} {'is' if k == 1 else 'are'} still falling ({'; '.join(d['still falling'])})")
+    return f"of the {n} control settings, " + ", ".join(parts)
+
+
+def rate_sentence(rates: dict[int, float], design: Design) -> str:
+    """What the declared learning-rate sweep chose, and whether the target width trained at the
+    rate of the rungs fitted below it."""
+    top = max(design.learning_rates)
+    at_top = sum(rates[w] == top for w in design.widths)
+    fitted = {rates[w] for w in design.widths[:design.n_fit]}
+    target = rates[design.widths[design.target]]
+    words = f"the sweep chose the largest candidate, {top:g}, for {at_top} of the {len(design.widths)} widths"
+    if at_top:
+        words += " (so the best rate may lie beyond the grid)"
+    if fitted == {target}:
+        return words + f", and the target width trained at the fitted rungs' rate, {target:g}"
+    return words + (f", and the target width trained at {target:g}, not at the rate(s) of the rungs fitted below "
+                    f"it ({', '.join(f'{r:g}' for r in sorted(fitted))}): the schedule changes at the rung "
+                    f"being predicted")
+
+
 def primary_sentence(difference: dict, control_passes: bool) -> str:
     """Decision 2 of the plan: is capability less predictable than loss?"""
     d, (lo, hi) = difference["difference"], difference["interval"]
@@ -376,6 +428,10 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     control = out["control"]
     found.value("ct_verdict", found.chosen(verdict_sentence(control, d.min_coverage, d.meets_size_criteria),
                                            control["passes"]))
+    found.value("ct_diagnosis", found.chosen(
+        diagnosis_sentence(diagnose(out["control_settings"], d.n_fit, d.resolution), d.resolution),
+        control["coverage"]["rate"]))
+    found.value("ct_rate_note", found.chosen(rate_sentence(rates, d), rates))
     found.value("ct_control_coverage", coverage_text(control["coverage"]))
     found.value("ct_control_skill", skill_text(control["skill"]))
     free = out["control_free_asymptote"]
