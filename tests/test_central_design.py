@@ -123,7 +123,8 @@ def fake_sweep(monkeypatch, law):
             k = int(round(min(max(rate, 0.0), 1.0) * c["n_prompts"]))
             out.append({"h": source.entropy_rate, "E": source.excess_entropy,
                         "final": {"excess_floor": excess * wobble, "exact_count": k,
-                                  "n_prompts": c["n_prompts"]}})
+                                  "n_prompts": c["n_prompts"], "model_minus_bayes": -0.1,
+                                  "model_minus_bayes_se": 0.01}})
         return out, {"cells": len(cells), "reused": 0, "executed": len(cells), "groups": 1}
     monkeypatch.setattr(central.cache, "run", fake_run)
 
@@ -142,7 +143,7 @@ def test_on_a_clean_law_the_control_passes_and_the_plan_is_recorded(tmp_path, mo
     fake_sweep(monkeypatch, clean)
     plan = plan_file(tmp_path)
     r = central.run("full", plan.path)
-    assert r.verdict == "control passes" and r.values["ct_verdict"].startswith("the control passes")
+    assert r.verdict == "control passes" and r.values["ct_verdict"].startswith("that the control passes: the plan's fixed-floor law")
     assert r.plan_sha256 == plan.sha256 and r.values["ct_plan_changes"] == "none"
     assert r.values["ct_n_control"] == 4  # period-8 and period-2 at both ends; not the i.i.d. setting
     roles = {row["setting"]: row["role"] for row in r.plane_rows}
@@ -165,9 +166,13 @@ def test_with_a_jump_at_the_target_the_control_fails_first_and_says_why(tmp_path
     fake_sweep(monkeypatch, jump_at_the_target)
     r = central.run("full", plan_file(tmp_path).path)
     assert r.verdict == "control fails"
-    assert r.values["ct_verdict"].startswith("inconclusive: at this scale loss itself is not predictable")
-    assert "coverage 0 of 4 is below 75%" in r.values["ct_verdict"]
+    assert r.values["ct_verdict"].startswith("inconclusive, because the plan's fixed-floor law failed the control "
+                                             "(its 95 % intervals held 0 of 4 control losses, where the plan requires 75%")
+    assert r.values["ct_consequence"].startswith("Nothing below is therefore evidence about the middle")
     assert "not evidence" in r.values["ct_primary"]
+    # each miss is named with its direction: the jump made the target far better than the law said
+    assert r.values["ct_misses"].startswith("4 control losses fell outside their intervals: ")
+    assert r.values["ct_misses"].count("more improvement than predicted") == 4
 
 
 def test_a_result_computed_under_another_plan_is_refused(tmp_path, monkeypatch):
@@ -190,7 +195,7 @@ def test_the_introduction_states_the_control_first_in_the_chapter_s_words(tmp_pa
     done = found.done()
     assert done["values"]["intro_ct_verdict"] == r.values["ct_verdict"]
     assert done["values"]["intro_ct_primary"] == r.values["ct_primary"]
-    assert [c.text for c in done["claims"]] == [r.values["ct_verdict"], r.values["ct_primary"]]
+    assert [c.text for c in done["claims"]] == [r.values[k] for k in ("ct_verdict", "ct_consequence", "ct_primary")]
 
 
 def test_the_control_s_ladders_are_diagnosed_and_the_rate_choice_worded(tmp_path):
@@ -201,9 +206,14 @@ def test_the_control_s_ladders_are_diagnosed_and_the_rate_choice_worded(tmp_path
     sets = [ladder("period-8", 0.15, 0.5, 0.005), ladder("period-32", 0.15, 0.13, 0.12),
             ladder("period-64", 0.15, 0.4, 0.1), ladder("markov-3", 0.15, 0.3, 0.05)]
     d = central.diagnose(sets, n_fit=3, resolution=0.003)  # floor within 4 x 0.003 = 0.012 bits
-    assert d == {"at the floor": ["period 8, h share 0.15"], "did not move": ["period 32, h share 0.15"],
+    assert d == {"at the floor": ["period 8, h share 0.15"], "not monotone": [],
+                 "did not move": ["period 32, h share 0.15"],
                  "still falling": ["period 64, h share 0.15", "order 3, h share 0.15"]}
     words = central.diagnosis_sentence(d, 0.003)
+    rising = ladder("period-2", 0.15, 0.3, 0.05)
+    rising = central.Ladder(*[getattr(rising, f) for f in ("family", "knob", "h", "E", "share", "region", "N")],
+                            excess=((0.3, 0.1, 0.2, 0.05),) * 2, k=rising.k, n=rising.n)
+    assert central.diagnose([rising], n_fit=3, resolution=0.003)["not monotone"] == ["period 2, h share 0.15"]
     assert words.startswith("of the 4 control settings, 1 reaches within 0.012 bits of the floor")
     assert "1 barely moves with size" in words and "2 are still falling" in words
     design = cd.design(plan_file(tmp_path), "full")  # rates 1e-3, 3e-3; widths 6 .. 42, target 42
@@ -213,3 +223,17 @@ def test_the_control_s_ladders_are_diagnosed_and_the_rate_choice_worded(tmp_path
     assert "largest candidate, 0.003, for 1 of the 6 widths (so the best rate may lie beyond the grid)" in \
         central.rate_sentence(changed, design)
     assert central.rate_sentence(changed, design).endswith("the schedule changes at the rung being predicted")
+
+
+def test_the_baseline_counts_and_the_plane_sentence():
+    rows = [{"width": 42, "family": f, "knob": 0.5, "model_minus_bayes": gap, "model_minus_bayes_se": 0.01}
+            for f, gap in (("a", -0.05), ("a", -0.04), ("b", 0.03), ("b", 0.05), ("c", 0.001), ("c", -0.002))]
+    rows.append({"width": 20, "family": "d", "knob": 0.5, "model_minus_bayes": 1.0, "model_minus_bayes_se": 0.01})
+    v = central.bayes_verdicts(rows, 42)  # se of a two-seed mean: sqrt(2) x 0.01 / 2 = 0.0071
+    assert v == {"better": 1, "worse": 1, "within": 1}
+    fit = {"coef": (1.0, -1.5, 0.9, -0.05), "p_value": 0.67, "vertex": None, "interior": False}
+    assert central.plane_sentence(fit, 1.0, "loss") == ("no interior bulge is resolved: the fitted curve bends "
+                                                        "the other way, up at the ends, b2 = +0.9 (permutation "
+                                                        "p = 0.67, Holm-corrected 1.00)")
+    bulge = {"coef": (0.0, 2.0, -2.0, 0.0), "p_value": 0.001, "vertex": 0.5, "interior": True}
+    assert central.plane_sentence(bulge, 0.002, "loss").startswith("the error bulges inside the plane, b2 = -2")

@@ -240,16 +240,28 @@ def skill_text(sk: dict) -> str:
 
 
 def verdict_sentence(control: dict, min_coverage: float, meets_size_criteria: bool) -> str:
-    """The control's verdict, first, as the chapter and the introduction state it."""
+    """The control's verdict, first, as the chapter and the introduction state it, to follow
+    "The verdict is"."""
+    cov, sk = control["coverage"], control["skill"]
+    held = f"its 95 % intervals held {cov['covered']} of {cov['n']} control losses"
+    skill = ("its skill over persistence is undefined" if sk["skill"] is None else
+             f"its skill over persistence is {sk['skill']:.2f}, 95 % interval {interval_text(*sk['interval'])}")
     if not meets_size_criteria:
-        return ("this is the quick rehearsal, whose ladder meets none of the plan's size criteria: its "
-                "verdict tests the code path, not the hypothesis")
+        return ("only a rehearsal: this quick run's ladder misses the plan's size criteria, so it tests "
+                f"the code path, not the hypothesis ({held}; {skill})")
     if control["passes"]:
-        return (f"the control passes: at the ends, loss extrapolates (coverage at least "
-                f"{min_coverage:.0%} and skill over persistence above 0), so the comparisons below can "
-                f"speak about the middle")
-    return ("inconclusive: at this scale loss itself is not predictable at the ends of the plane ("
-            + "; ".join(control["reasons"]) + "), so nothing below is evidence about the middle")
+        return (f"that the control passes: the plan's fixed-floor law extrapolated loss at the ends ({held}, "
+                f"at least {min_coverage:.0%} as required; {skill}, above 0)")
+    return (f"inconclusive, because the plan's fixed-floor law failed the control ({held}, where the plan "
+            f"requires {min_coverage:.0%}; {skill})")
+
+
+def consequence_sentence(control: dict, meets_size_criteria: bool) -> str:
+    """What the verdict means for everything after it."""
+    if control["passes"] and meets_size_criteria:
+        return "The comparisons below can therefore speak about the middle."
+    return ("Nothing below is therefore evidence about the middle; it is shown so that the reader sees "
+            "what the instrument did.")
 
 
 FLAT = 0.8  # a ladder whose largest fitted rung keeps this share of the smallest's excess did not move
@@ -258,33 +270,71 @@ FLAT = 0.8  # a ladder whose largest fitted rung keeps this share of the smalles
 def diagnose(settings: list[Ladder], n_fit: int, resolution: float) -> dict:
     """What the control's ladders did before the target, setting by setting: reached the floor
     (the largest fitted rung's mean excess within :data:`LEARNT` resolutions of it: little is left
-    for a law to extrapolate, and the seeds' noise dominates the ratio), did not move (it kept
-    :data:`FLAT` of the smallest rung's excess), or was still falling."""
-    out = {"at the floor": [], "did not move": [], "still falling": []}
+    for a law to extrapolate), rose somewhere along the fitted rungs by more than two resolutions
+    (not monotone: no decreasing law fits it), did not move (kept :data:`FLAT` of the smallest
+    rung's excess), or was still falling."""
+    out = {"at the floor": [], "not monotone": [], "did not move": [], "still falling": []}
     for s in settings:
         _, ex, _ = s.arrays()
-        first, last = float(ex[:, 0].mean()), float(ex[:, n_fit - 1].mean())
-        kind = ("at the floor" if last < LEARNT * resolution else
-                "did not move" if last >= FLAT * first else "still falling")
+        means = ex[:, :n_fit].mean(0)
+        first, last = float(means[0]), float(means[-1])
+        if last < LEARNT * resolution:
+            kind = "at the floor"
+        elif np.any(np.diff(means) > 2 * resolution):
+            kind = "not monotone"
+        elif last >= FLAT * first:
+            kind = "did not move"
+        else:
+            kind = "still falling"
         out[kind].append(_name(s))
     return out
+
+
+def _count(k: int, one: str, many: str) -> str:
+    return f"{k} {one if k == 1 else many}"
 
 
 def diagnosis_sentence(d: dict, resolution: float) -> str:
     n = sum(len(v) for v in d.values())
     parts = []
     if d["at the floor"]:
-        k = len(d["at the floor"])
-        parts.append(f"{k} reach{'es' if k == 1 else ''} within {LEARNT * resolution:.3g} bits of the floor by the "
-                     f"largest fitted rung ({'; '.join(d['at the floor'])}), where little is left to extrapolate "
-                     f"and the seeds' noise dominates the ratio")
+        parts.append(f"{_count(len(d['at the floor']), 'reaches', 'reach')} within {LEARNT * resolution:.3g} "
+                     f"bits of the floor by the largest fitted rung ({'; '.join(d['at the floor'])}), where "
+                     f"little is left to extrapolate")
+    if d["not monotone"]:
+        parts.append(f"{_count(len(d['not monotone']), 'rises', 'rise')} somewhere along the fitted rungs "
+                     f"({'; '.join(d['not monotone'])}), which no decreasing law fits")
     if d["did not move"]:
-        k = len(d["did not move"])
-        parts.append(f"{k} barely move{'s' if k == 1 else ''} with size ({'; '.join(d['did not move'])})")
+        parts.append(f"{_count(len(d['did not move']), 'barely moves', 'barely move')} with size "
+                     f"({'; '.join(d['did not move'])})")
     if d["still falling"]:
-        k = len(d["still falling"])
-        parts.append(f"{k} {'is' if k == 1 else 'are'} still falling ({'; '.join(d['still falling'])})")
+        parts.append(f"{_count(len(d['still falling']), 'is', 'are')} still falling ({'; '.join(d['still falling'])})")
     return f"of the {n} control settings, " + ", ".join(parts)
+
+
+def misses_sentence(per_ends: list[dict]) -> str:
+    """Each control loss outside its interval, named with the direction of the miss."""
+    misses = [p for p in per_ends if not p["loss"].covered]
+    if not misses:
+        return "every control loss fell inside its interval"
+    words = []
+    for p in misses:
+        q = p["loss"]
+        way = "less" if q.actual > q.interval[1] else "more"
+        words.append(f"{_name(p['setting'])} (predicted {q.predicted:.4f}, {q.interval[0]:.4f} to "
+                     f"{q.interval[1]:.4f}; actual {q.actual:.4f}: {way} improvement than predicted)")
+    lead = "1 control loss fell outside its interval" if len(misses) == 1 else \
+        f"{len(misses)} control losses fell outside their intervals"
+    return f"{lead}: " + "; ".join(words)
+
+
+def width_text(predictions: list, relative: bool) -> str:
+    """The median width of the 95 % intervals: as the ratio of their ends (loss, a log scale) or
+    in rate points (capability)."""
+    if relative:
+        ratios = [q.interval[1] / q.interval[0] for q in predictions if q.interval[0] > 0]
+        return f"median ratio of interval ends {np.median(ratios):.2f}" if ratios else "widths undefined"
+    return f"median interval width {np.median([q.interval[1] - q.interval[0] for q in predictions]):.2f}"
 
 
 def rate_sentence(rates: dict[int, float], design: Design) -> str:
@@ -318,13 +368,15 @@ def primary_sentence(difference: dict, control_passes: bool) -> str:
 
 
 def plane_sentence(fit: dict, holm_p: float | None, metric: str) -> str:
-    """Decision 3 of the plan for one metric."""
+    """Decision 3 of the plan for one metric, with the square term's estimate and both p-values."""
     if "unavailable" in fit:
-        return f"the error model for {metric} could not be fitted: {fit['unavailable']}"
+        return f"the error model could not be fitted ({fit['unavailable']})"
+    b2 = fit["coef"][2]
+    shape = "bulges inside" if b2 < 0 else "bends the other way, up at the ends"
+    stats = f"b2 = {b2:+.3g} (permutation p = {fit['p_value']:.2f}, Holm-corrected {holm_p:.2f})"
     if holm_p is not None and holm_p < 0.05 and fit["interior"]:
-        return f"the {metric} error bulges inside the plane (Holm-corrected p = {holm_p:.3f})"
-    return (f"no interior bulge of the {metric} error is resolved (Holm-corrected p = "
-            f"{holm_p:.2f})" if holm_p is not None else f"no interior effect on {metric} was tested")
+        return f"the error bulges inside the plane, {stats}"
+    return f"no interior bulge is resolved: the fitted curve {shape}, {stats}"
 
 
 def transition_rows(per: list[dict]) -> list[dict]:
@@ -394,10 +446,31 @@ def primary_table(out: dict) -> str:
     return "\n".join(lines)
 
 
+def bayes_verdicts(rows: list[dict], width: int) -> dict[str, int]:
+    """At ``width``, per setting: the model's loss minus the count-based Bayes predictor's on the
+    same windows (mean over seeds, its standard error from the runs' paired ones), counted as
+    better, worse (beyond two standard errors) or within them."""
+    by: dict[tuple, list[dict]] = {}
+    for r in rows:
+        if r["width"] == width:
+            by.setdefault((r["family"], r["knob"]), []).append(r)
+    out = {"better": 0, "worse": 0, "within": 0}
+    for runs in by.values():
+        gap = float(np.mean([r["model_minus_bayes"] for r in runs]))
+        se = math.sqrt(sum(r["model_minus_bayes_se"] ** 2 for r in runs)) / len(runs)
+        out["better" if gap < -2 * se else "worse" if gap > 2 * se else "within"] += 1
+    return out
+
+
+def bayes_sentence(v: dict[str, int]) -> str:
+    return (f"at the target size the model is better than the count-based Bayes predictor on "
+            f"{v['better']} settings, worse on {v['worse']} and within two standard errors on {v['within']}")
+
+
 def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: dict[int, float],
-              sets: list[Ladder], out: dict, counts: Mapping[str, int]) -> CentralResult:
+              sets: list[Ladder], out: dict, counts: Mapping[str, int], rows: list[dict]) -> CentralResult:
     """Every value, table and chosen sentence of the test, from the analysis ``out`` of
-    :func:`analyse` over the ladders ``sets``."""
+    :func:`analyse` over the ladders ``sets`` built from the run ``rows``."""
     found = Findings()
     d = design
     found.value("ct_plan_file", "src/middleground/experiments/plans/central.toml")
@@ -428,6 +501,16 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     control = out["control"]
     found.value("ct_verdict", found.chosen(verdict_sentence(control, d.min_coverage, d.meets_size_criteria),
                                            control["passes"]))
+    found.value("ct_n_fit", d.n_fit)
+    found.value("ct_consequence", found.chosen(consequence_sentence(control, d.meets_size_criteria),
+                                               control["passes"]))
+    ends = [p for p in out["per_setting"] if p["setting"] in out["control_settings"]]
+    found.value("ct_misses", found.chosen(misses_sentence(ends), control["coverage"]["covered"]))
+    found.value("ct_control_width", width_text([p["loss"] for p in ends], relative=True))
+    found.value("ct_loss_width", width_text([p["loss"] for p in out["per_setting"]], relative=True))
+    found.value("ct_cap_width", width_text([p["capability"] for p in out["per_setting"]], relative=False))
+    free_ends = [p["loss_free"] for p in ends if p["loss_free"] is not None]
+    found.value("ct_free_skill", skill_text(ex.skill(free_ends, d.n_boot, 0)) if free_ends else "not computed")
     found.value("ct_diagnosis", found.chosen(
         diagnosis_sentence(diagnose(out["control_settings"], d.n_fit, d.resolution), d.resolution),
         control["coverage"]["rate"]))
@@ -437,9 +520,10 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     free = out["control_free_asymptote"]
     found.value("ct_free_coverage", coverage_text(free) if free else "not computed")
     found.value("ct_laws_agree", found.choose([
-        ("the free-asymptote law reaches the same verdict on coverage", out["laws_agree"]),
-        ("the free-asymptote law reaches the other verdict on coverage, so the verdict depends on the law",
-         True)], out["laws_agree"]))
+        ("judged by coverage alone (the plan does not define the check further), the two laws agree",
+         out["laws_agree"]),
+        ("judged by coverage alone (the plan does not define the check further), the two laws disagree, "
+         "so the coverage half of the verdict depends on the law", True)], out["laws_agree"]))
     prim = out["primary"]
     for metric, key in (("loss", "loss"), ("capability", "cap")):
         found.value(f"ct_{key}_coverage", coverage_text(prim[metric]["coverage"]))
@@ -463,16 +547,18 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     found.value("ct_halves_inside", inside)
     found.value("ct_match_crosses", crosses)
     top = [p["setting"] for p in per]
-    # the count-based baseline beside the largest model, from the runs' own paired figures
     found.value("ct_n_runs", counts["cells"])
+    # the count-based baseline beside the largest model, from the runs' own paired figures
+    found.value("ct_bayes", found.chosen(bayes_sentence(bayes_verdicts(rows, d.widths[d.target])),
+                                         d.widths[d.target]))
     roles = {(s.family, s.knob): role(s, d.control_min_E) for s in sets}
     ladder_rows = []
     for s in sets:
-        N, ex, k = s.arrays()
+        N, excess, k = s.arrays()
         for j, w in enumerate(d.widths):
             ladder_rows.append({"setting": _name(s), "family": s.family, "share": s.share, "E": max(s.E, 0.0),
                                 "role": roles[s.family, s.knob], "width": w, "N": float(N[j]),
-                                "excess": float(ex[:, j].mean()), "exact": float(k[:, j].sum() / (s.n * len(k))),
+                                "excess": float(excess[:, j].mean()), "exact": float(k[:, j].sum() / (s.n * len(k))),
                                 "fitted": j < d.n_fit, "target": j == d.target})
     scatter, plane_table = [], []
     for p in per:
@@ -524,8 +610,9 @@ def run(profile: str, plan_path: Path | str = PLAN) -> CentralResult:
     rates, rate_rows = choose_rates(d, tune, tuned)
     cells = plane_cells(d, rates)
     results, counts = cache.run("central", cells, knob.group_key, knob.train_group)
-    sets = ladders(plane_rows(d, cells, results), list(d.widths), KNOB_K)
+    rows = plane_rows(d, cells, results)
+    sets = ladders(rows, list(d.widths), KNOB_K)
     out = analyse(sets, d.n_fit, d.target, d.min_coverage, d.resolution, d.n_boot, d.n_perm,
                   control_min_E=d.control_min_E)
     total = {k: counts[k] + tune_counts[k] for k in counts}
-    return summarise(d, plan, rate_rows, rates, sets, out, total)
+    return summarise(d, plan, rate_rows, rates, sets, out, total, rows)

@@ -147,12 +147,13 @@ def plane_values(found: Findings, plane) -> None:
     verdict, the control's coverage and skill, both metrics' skill and their difference, and the
     plane's two error models, all worded by chapter ladder's functions (:mod:`.central`)."""
     v = plane.values
-    for key in ("ct_verdict", "ct_diagnosis", "ct_control_coverage", "ct_control_skill", "ct_loss_skill", "ct_cap_skill",
+    for key in ("ct_verdict", "ct_consequence", "ct_diagnosis", "ct_rate_note", "ct_free_coverage",
+                "ct_laws_agree", "ct_control_coverage", "ct_control_skill", "ct_loss_skill", "ct_cap_skill",
                 "ct_skill_difference", "ct_primary", "ct_plane_los", "ct_plane_cap", "ct_n_settings",
                 "ct_n_control", "ct_N_min", "ct_N_target", "ct_plan_sha", "ct_plan_commit"):
         found.value(f"intro_{key}", v[key])
     for c in plane.claims:
-        if c.text in (v["ct_verdict"], v["ct_primary"]):
+        if c.text in (v["ct_verdict"], v["ct_consequence"], v["ct_primary"]):
             found.claim(c.text, c.holds, c.value)
 
 
