@@ -248,3 +248,18 @@ def test_predicted_transitions_check_their_arguments_and_handle_falling_rates():
         ex.predicted_transition(sizes, falling, 0.5, rising=False, kind="logistic line")
     with pytest.raises(ValueError, match="falls with size"):
         ex.predicted_transition(sizes, falling, 0.5, rising=True, kind="fixed floor")
+
+
+def test_a_capability_near_its_ceiling_is_predicted_without_a_warning():
+    """The full run's order-3 chain at h share 0.15 (exact counts out of 512 per seed, 2 seeds):
+    one seed saturates at the second rung, which drives the fitted logits far out. The overflow
+    warning this raised reached stderr and stopped the strict render of chapters ladder and intro."""
+    import warnings
+
+    N = np.array([894, 1576, 2450, 4774, 9700, 42546], dtype=float)
+    k = np.array([[429, 512, 512, 512, 512, 512], [412, 314, 469, 440, 510, 512]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        q = ex.capability_prediction(N, k, 512, n_fit=5, target=5, n_boot=200, seed=0)
+        ex.predicted_transition(N, k, 0.5, rising=True, kind="logistic line", n=512)
+    assert 0.0 <= q.interval[0] <= q.interval[1] <= 1.0
