@@ -546,7 +546,6 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
     found.value("ct_learnt", learnt)
     found.value("ct_halves_inside", inside)
     found.value("ct_match_crosses", crosses)
-    top = [p["setting"] for p in per]
     found.value("ct_n_runs", counts["cells"])
     # the count-based baseline beside the largest model, from the runs' own paired figures
     found.value("ct_bayes", found.chosen(bayes_sentence(bayes_verdicts(rows, d.widths[d.target])),
@@ -570,7 +569,6 @@ def summarise(design: Design, plan: FrozenPlan, rate_rows: list[dict], rates: di
                             "error": pred.error, "persistence_error": pred.persistence_error})
         plane_table.append({"setting": _name(s), "share": s.share, "E": max(s.E, 0.0), "role": roles[s.family, s.knob],
                             "loss_error": p["loss"].error, "capability_error": p["capability"].error})
-    del top
     transitions = transition_rows(per)
     fits, fit_line = {}, []
     E_mid = float(np.median([s.E for s in sets]))

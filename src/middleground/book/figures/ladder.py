@@ -148,13 +148,13 @@ def plane_ladders(result: LadderResult):
     base = alt.Chart(alt.Data(values=list(c.ladder_rows))).encode(
         x=alt.X("N:Q", title="non-embedding parameters N", scale=alt.Scale(type="log")),
         color=_ROLE, detail="setting:N", tooltip=tips)
-    loss = alt.layer(base.mark_line(), base.mark_point(filled=True).encode(
-        shape=alt.Shape("target:N", title="predicted rung"))).encode(
-        y=alt.Y("excess:Q", title="excess above the floor (bits/symbol)",
-                scale=alt.Scale(type="symlog", constant=0.003))).properties(width=280, height=210)
-    cap = alt.layer(base.mark_line(), base.mark_point(filled=True).encode(
-        shape=alt.Shape("target:N", title="predicted rung"))).encode(
-        y=alt.Y("exact:Q", title="exact match (all 8 right)")).properties(width=280, height=210)
+    def panel(y):
+        points = base.mark_point(filled=True).encode(shape=alt.Shape("target:N", title="predicted rung"))
+        return alt.layer(base.mark_line(), points).encode(y=y).properties(width=280, height=210)
+
+    loss = panel(alt.Y("excess:Q", title="excess above the floor (bits/symbol)",
+                       scale=alt.Scale(type="symlog", constant=0.003)))
+    cap = panel(alt.Y("exact:Q", title="exact match (all 8 right)"))
     return charts.finish(alt.vconcat(loss, cap), "Ladders on the (h, E) plane",
                          "Every setting of the plan: excess loss above the finite-context floor (top, "
                          "symmetric-log axis) and exact-match rate (bottom) against model size, means "
